@@ -1,0 +1,207 @@
+package fxpubsub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+)
+
+var errMissingMediaType = errors.New("missing mediaType")
+
+// Encode validates content against the schema of mediaType and returns the wire JSON:
+// {"mediaType": ..., <content fields>, "opaqueData": {...}}.
+//
+// content is a value or pointer of the schema's type (the fast path), any other struct, or a
+// map[string]any; fields (may be nil) add or replace top-level fields, like the original's keyword
+// arguments. Anything that is not the schema's type is converted through its JSON form, and fields
+// the schema does not know are dropped. opaque may be nil ("opaqueData" is then {}; never null).
+func (r *SchemaRegistry) Encode(mediaType string, content any, fields map[string]any, opaque Opaque) ([]byte, error) {
+	schema, err := r.Find(mediaType)
+	if err != nil {
+		return nil, err
+	}
+	value, err := r.contentValue(schema, mediaType, content, fields)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.validator.check(mediaType, value); err != nil {
+		return nil, err
+	}
+	inner, err := json.Marshal(value)
+	if err != nil {
+		return nil, fmt.Errorf("encode %q content: %w", mediaType, err)
+	}
+	inner = bytes.TrimSpace(inner)
+	if len(inner) < 2 || inner[0] != '{' {
+		return nil, fmt.Errorf("encode %q content: schema type %v does not encode to a JSON object", mediaType, schema.typ)
+	}
+	opaqueJSON, err := json.Marshal(map[string]string(opaqueOrEmpty(opaque)))
+	if err != nil {
+		return nil, fmt.Errorf("encode %q opaque data: %w", mediaType, err)
+	}
+	mt, _ := json.Marshal(mediaType)
+	body := inner[1 : len(inner)-1]
+	out := make([]byte, 0, len(inner)+len(mt)+len(opaqueJSON)+32)
+	out = append(out, `{"mediaType":`...)
+	out = append(out, mt...)
+	if len(bytes.TrimSpace(body)) > 0 {
+		out = append(out, ',')
+		out = append(out, body...)
+	}
+	out = append(out, `,"opaqueData":`...)
+	out = append(out, opaqueJSON...)
+	out = append(out, '}')
+	return out, nil
+}
+
+func opaqueOrEmpty(o Opaque) Opaque {
+	if o == nil {
+		return Opaque{}
+	}
+	return o
+}
+
+// contentValue returns a pointer to a value of the schema's type built from content and fields.
+func (r *SchemaRegistry) contentValue(schema *Schema, mediaType string, content any, fields map[string]any) (any, error) {
+	if len(fields) == 0 && content != nil {
+		rv := reflect.ValueOf(content)
+		switch {
+		case rv.Type() == schema.typ:
+			p := reflect.New(schema.typ)
+			p.Elem().Set(rv)
+			return p.Interface(), nil
+		case rv.Kind() == reflect.Pointer && rv.Type().Elem() == schema.typ && !rv.IsNil():
+			return content, nil
+		}
+	}
+	merged, err := contentMap(content)
+	if err != nil {
+		return nil, &ValidationError{MediaType: mediaType, Problems: []FieldProblem{{Reason: err.Error()}}}
+	}
+	for k, v := range fields {
+		merged[k] = v
+	}
+	raw, err := json.Marshal(merged)
+	if err != nil {
+		return nil, &ValidationError{MediaType: mediaType, Problems: []FieldProblem{{Reason: err.Error()}}}
+	}
+	p := reflect.New(schema.typ)
+	if err := json.Unmarshal(raw, p.Interface()); err != nil {
+		return nil, &ValidationError{MediaType: mediaType, Problems: []FieldProblem{jsonProblem(err)}}
+	}
+	return p.Interface(), nil
+}
+
+// contentMap returns a fresh map holding content's top-level JSON fields.
+func contentMap(content any) (map[string]any, error) {
+	switch c := content.(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		m := make(map[string]any, len(c)+2)
+		for k, v := range c {
+			m[k] = v
+		}
+		return m, nil
+	}
+	raw, err := json.Marshal(content)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("content of type %T is not a JSON object", content)
+	}
+	return m, nil
+}
+
+func jsonProblem(err error) FieldProblem {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return FieldProblem{Field: te.Field, Reason: fmt.Sprintf("cannot use JSON %s as %v", te.Value, te.Type)}
+	}
+	return FieldProblem{Reason: err.Error()}
+}
+
+// Decoded is a decoded message.
+type Decoded struct {
+	MediaType string
+	Content   any // a pointer to the schema's type
+	Opaque    Opaque
+}
+
+type messageHead struct {
+	MediaType  *string                    `json:"mediaType"`
+	OpaqueData map[string]json.RawMessage `json:"opaqueData"`
+}
+
+// Decode parses a message body (the message JSON, not an SQS or SNS envelope), finds the schema of
+// its mediaType, decodes the content into the schema's type dropping unknown fields, and validates
+// it. Errors are *DecodeError naming the media type and field where known; an unknown media type is
+// a *DecodeError wrapping *UnknownMediaTypeError, with the media type and opaque data still set in
+// the returned Decoded so a caller can ignore it knowingly.
+func (r *SchemaRegistry) Decode(body []byte) (Decoded, error) {
+	var head messageHead
+	if err := json.Unmarshal(body, &head); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return Decoded{}, &DecodeError{Err: fmt.Errorf("message is a JSON %s, not an object", te.Value)}
+		}
+		if errors.As(err, &te) {
+			p := jsonProblem(err)
+			return Decoded{}, &DecodeError{Field: p.Field, Err: errors.New(p.Reason)}
+		}
+		return Decoded{}, &DecodeError{Err: fmt.Errorf("malformed JSON: %w", err)}
+	}
+	if head.MediaType == nil || *head.MediaType == "" {
+		return Decoded{}, &DecodeError{Field: "mediaType", Err: errMissingMediaType}
+	}
+	d := Decoded{MediaType: *head.MediaType, Opaque: decodeOpaque(head.OpaqueData)}
+	schema, err := r.Find(d.MediaType)
+	if err != nil {
+		return d, &DecodeError{MediaType: d.MediaType, Err: err}
+	}
+	p := reflect.New(schema.typ)
+	if err := json.Unmarshal(body, p.Interface()); err != nil {
+		fp := jsonProblem(err)
+		return d, &DecodeError{MediaType: d.MediaType, Field: fp.Field, Err: errors.New(fp.Reason)}
+	}
+	if err := r.validator.check(d.MediaType, p.Interface()); err != nil {
+		var field string
+		var ve *ValidationError
+		if errors.As(err, &ve) && len(ve.Problems) > 0 {
+			field = ve.Problems[0].Field
+		}
+		return d, &DecodeError{MediaType: d.MediaType, Field: field, Err: err}
+	}
+	d.Content = p.Interface()
+	return d, nil
+}
+
+// decodeOpaque lower-cases keys and turns non-string values into their JSON text; null is dropped.
+func decodeOpaque(raw map[string]json.RawMessage) Opaque {
+	o := make(Opaque, len(raw)+6)
+	for k, v := range raw {
+		v = bytes.TrimSpace(v)
+		switch {
+		case len(v) == 0 || string(v) == "null":
+			continue
+		case v[0] == '"':
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				o[lowerKey(k)] = s
+				continue
+			}
+		}
+		o[lowerKey(k)] = string(v)
+	}
+	return o
+}
+
+// formatEpoch renders seconds since the epoch as microcosm does ("1795775410.021493").
+func formatEpoch(sec float64) string {
+	return strconv.FormatFloat(sec, 'f', 6, 64)
+}
