@@ -131,10 +131,12 @@ type Decoded struct {
 	MediaType string
 	Content   any // a pointer to the schema's type
 	Opaque    Opaque
+	URI       string // the message's top-level "uri" field when it is a string
 }
 
 type messageHead struct {
 	MediaType  *string                    `json:"mediaType"`
+	URI        json.RawMessage            `json:"uri"`
 	OpaqueData map[string]json.RawMessage `json:"opaqueData"`
 }
 
@@ -160,6 +162,9 @@ func (r *SchemaRegistry) Decode(body []byte) (Decoded, error) {
 		return Decoded{}, &DecodeError{Field: "mediaType", Err: errMissingMediaType}
 	}
 	d := Decoded{MediaType: *head.MediaType, Opaque: decodeOpaque(head.OpaqueData)}
+	if len(head.URI) > 0 && head.URI[0] == '"' {
+		_ = json.Unmarshal(head.URI, &d.URI)
+	}
 	schema, err := r.Find(d.MediaType)
 	if err != nil {
 		return d, &DecodeError{MediaType: d.MediaType, Err: err}

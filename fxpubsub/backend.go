@@ -1,0 +1,110 @@
+package fxpubsub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/microcosm-go/pubsub/fxconfig"
+	"github.com/microcosm-go/pubsub/fxpubsub/pubsubmem"
+)
+
+// MemoryTopicName and MemoryQueueName name what testing mode creates when the configuration names
+// no topic or queue.
+const (
+	MemoryTopicName = "pubsub-testing"
+	MemoryQueueName = "pubsub-testing"
+)
+
+// Backend is what the module publishes to and consumes from: SNS and SQS clients, the topic map and
+// the queue. Outside testing mode they are AWS SDK clients built from the configuration; in testing
+// mode (--testing, or testing: true) they are an in-memory SNS/SQS ([pubsubmem]) with every
+// configured topic created and the queue subscribed to all of them, so an app runs with no AWS.
+// Apps may replace it with fx.Decorate.
+type Backend struct {
+	SNS    SNSClient
+	SQS    SQSClient
+	Topics *TopicMap
+	// Queue is the configured queue (URL or name); in testing mode the in-memory queue's URL.
+	Queue string
+	// Memory is the in-memory backend in testing mode, else nil.
+	Memory *pubsubmem.Backend
+}
+
+// NewBackend builds the backend for cfg and meta.
+func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backend, error) {
+	topics, err := NewTopicMap(cfg.Topics)
+	if err != nil {
+		return nil, err
+	}
+	if meta.Testing {
+		return newMemoryBackend(ctx, cfg, topics)
+	}
+	snsc, err := NewSNSClient(ctx, AWSOptions{
+		EndpointURL: cfg.Producer.EndpointURL, Region: cfg.Producer.RegionName, Profile: cfg.Producer.ProfileName,
+		ConnectTimeout: cfg.Producer.ConnectTimeout, RequestTimeout: cfg.Producer.ReadTimeout, MaxAttempts: cfg.Producer.MaxAttempts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sns client: %w", err)
+	}
+	sqsc, err := NewSQSClient(ctx, AWSOptions{
+		EndpointURL: cfg.Consumer.EndpointURL, Region: cfg.Consumer.RegionName, Profile: cfg.Consumer.ProfileName,
+		ConnectTimeout: cfg.Consumer.ConnectTimeout, MaxAttempts: cfg.Consumer.MaxAttempts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqs client: %w", err)
+	}
+	return &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}, nil
+}
+
+// newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.
+func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backend, error) {
+	region, account := "us-east-1", "000000000000"
+	arns := topics.TopicARNs()
+	if len(arns) > 0 {
+		if r, a, _, ok := splitARN(arns[0]); ok {
+			region, account = r, a
+		}
+	}
+	mem := pubsubmem.New(pubsubmem.WithRegion(region), pubsubmem.WithAccountID(account))
+	b := &Backend{SNS: mem.SNS(), SQS: mem.SQS(), Topics: topics, Memory: mem}
+	if topics.def == "" {
+		b.Topics = &TopicMap{def: fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, MemoryTopicName), exact: topics.exact}
+		arns = append(arns, b.Topics.def)
+	}
+	queueName := MemoryQueueName
+	if q := strings.TrimRight(cfg.Consumer.SQSQueueURL, "/"); q != "" {
+		queueName = q[strings.LastIndexByte(q, '/')+1:]
+	}
+	qout, err := mem.SQS().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queueName)})
+	if err != nil {
+		return nil, fmt.Errorf("memory queue %q: %w", queueName, err)
+	}
+	b.Queue = aws.ToString(qout.QueueUrl)
+	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, account, queueName)
+	for _, arn := range arns {
+		_, _, name, ok := splitARN(arn)
+		if !ok {
+			return nil, fmt.Errorf("sns_topic_arns: %q is not a topic ARN", arn)
+		}
+		if _, err := mem.SNS().CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)}); err != nil {
+			return nil, fmt.Errorf("memory topic %q: %w", name, err)
+		}
+		if _, err := mem.SNS().Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(arn), Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN)}); err != nil {
+			return nil, fmt.Errorf("memory subscription %q: %w", name, err)
+		}
+	}
+	return b, nil
+}
+
+// splitARN splits arn:aws:<service>:<region>:<account>:<name>.
+func splitARN(arn string) (region, account, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return "", "", "", false
+	}
+	return parts[3], parts[4], parts[5], true
+}

@@ -1,0 +1,296 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
+)
+
+// maxBatchEntries is the SNS PublishBatch limit.
+const maxBatchEntries = 10
+
+// Outgoing is one message for [Producer.ProduceBatch].
+type Outgoing struct {
+	MediaType string
+	Content   any
+	Options   []ProduceOption
+}
+
+// BatchResult is the outcome of one [Outgoing]: its SNS message id, or why it was not published.
+type BatchResult struct {
+	MessageID string
+	Err       error
+}
+
+// BatchEntryError is a per-entry failure reported by PublishBatch.
+type BatchEntryError struct {
+	Code        string
+	Message     string
+	SenderFault bool
+}
+
+func (e *BatchEntryError) Error() string {
+	fault := "server"
+	if e.SenderFault {
+		fault = "sender"
+	}
+	return fmt.Sprintf("batch entry failed (%s fault): %s: %s", fault, e.Code, e.Message)
+}
+
+// ProduceBatch publishes msgs with SNS PublishBatch: grouped by topic (order kept within a topic),
+// at most 10 entries and 256 KiB per call. Entries that fail with a server-side (retryable) error are
+// retried, alone, with jittered backoff up to ProducerOptions.MaxAttempts; entries that succeeded
+// are never sent twice by this retry. The results line up with msgs; the error, if any, joins
+// the entries' errors (each also in its result).
+func (p *Producer) ProduceBatch(ctx context.Context, msgs []Outgoing) ([]BatchResult, error) {
+	results := make([]BatchResult, len(msgs))
+	prepared := make([]*outgoing, len(msgs))
+	for i, m := range msgs {
+		o, err := p.prepare(ctx, m.MediaType, m.Content, m.Options)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		prepared[i] = o
+	}
+	p.publishAll(ctx, prepared, results)
+	return results, batchError(results)
+}
+
+func batchError(results []BatchResult) error {
+	var errs []error
+	for i, r := range results {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("message %d: %w", i, r.Err))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d messages not published: %w", len(errs), len(results), errors.Join(errs...))
+}
+
+// publishAll publishes every non-nil prepared message, recording ids and errors in results.
+func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results []BatchResult) {
+	if p.opts.Skip {
+		return
+	}
+	var pending []int
+	for i, o := range prepared {
+		if o != nil {
+			pending = append(pending, i)
+		}
+	}
+	for attempt := 1; len(pending) > 0; attempt++ {
+		last := attempt >= p.opts.MaxAttempts
+		var retry []int
+		for _, chunk := range chunkByTopic(prepared, pending) {
+			retry = append(retry, p.publishChunk(ctx, prepared, chunk, results, last)...)
+		}
+		pending = retry
+		if len(pending) == 0 {
+			return
+		}
+		if err := sleepCtx(ctx, retryDelay(attempt)); err != nil {
+			for _, i := range pending {
+				results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: prepared[i].topicARN, Err: err}
+			}
+			return
+		}
+	}
+}
+
+// chunkByTopic groups indices by topic (first-seen topic order, message order within a topic)
+// and splits each group into PublishBatch-sized chunks.
+func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
+	var topics []string
+	groups := map[string][]int{}
+	for _, i := range idxs {
+		t := prepared[i].topicARN
+		if _, ok := groups[t]; !ok {
+			topics = append(topics, t)
+		}
+		groups[t] = append(groups[t], i)
+	}
+	var chunks [][]int
+	for _, t := range topics {
+		var cur []int
+		size := 0
+		for _, i := range groups[t] {
+			n := prepared[i].size()
+			if len(cur) == maxBatchEntries || (len(cur) > 0 && size+n > MaxMessageSize) {
+				chunks = append(chunks, cur)
+				cur, size = nil, 0
+			}
+			cur = append(cur, i)
+			size += n
+		}
+		if len(cur) > 0 {
+			chunks = append(chunks, cur)
+		}
+	}
+	return chunks
+}
+
+// publishChunk sends one PublishBatch and returns the indices to retry.
+func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last bool) []int {
+	topic := prepared[chunk[0]].topicARN
+	entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
+	for j, i := range chunk {
+		o := prepared[i]
+		e := snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(o.body), MessageAttributes: o.attributes()}
+		if o.groupID != "" {
+			e.MessageGroupId = aws.String(o.groupID)
+		}
+		if o.dedupID != "" {
+			e.MessageDeduplicationId = aws.String(o.dedupID)
+		}
+		entries[j] = e
+	}
+	out, err := p.client.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(topic), PublishBatchRequestEntries: entries})
+	if err != nil {
+		if !last && retryableCallError(ctx, err) {
+			return chunk
+		}
+		for _, i := range chunk {
+			results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: topic, Err: err}
+		}
+		return nil
+	}
+	var retry []int
+	answered := make(map[int]bool, len(chunk))
+	for _, s := range out.Successful {
+		i, ok := entryIndex(s.Id, chunk)
+		if !ok {
+			continue
+		}
+		answered[i] = true
+		results[i] = BatchResult{MessageID: aws.ToString(s.MessageId)}
+	}
+	for _, f := range out.Failed {
+		i, ok := entryIndex(f.Id, chunk)
+		if !ok {
+			continue
+		}
+		answered[i] = true
+		if !f.SenderFault && !last {
+			retry = append(retry, i)
+			continue
+		}
+		results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: topic,
+			Err: &BatchEntryError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}}
+	}
+	for _, i := range chunk {
+		if !answered[i] {
+			if !last {
+				retry = append(retry, i)
+				continue
+			}
+			results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: topic, Err: errors.New("entry missing from PublishBatch response")}
+		}
+	}
+	return retry
+}
+
+func entryIndex(id *string, chunk []int) (int, bool) {
+	i, err := strconv.Atoi(aws.ToString(id))
+	if err != nil {
+		return 0, false
+	}
+	for _, c := range chunk {
+		if c == i {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// retryableCallError reports whether a whole-call failure is worth retrying: not when the context
+// is done, nor for client faults other than throttling.
+func retryableCallError(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if isThrottle(ae.ErrorCode()) {
+			return true
+		}
+		return ae.ErrorFault() != smithy.FaultClient
+	}
+	return true
+}
+
+func isThrottle(code string) bool {
+	switch code {
+	case "Throttled", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+		"RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown":
+		return true
+	}
+	return false
+}
+
+// retryDelay is full-jitter exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.
+func retryDelay(attempt int) time.Duration {
+	upper := 100 * time.Millisecond << min(attempt, 6)
+	upper = min(upper, 5*time.Second)
+	return time.Duration(rand.Int64N(int64(upper))) + 10*time.Millisecond
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Deferred buffers messages and publishes them only when the unit of work succeeds; see
+// [Producer.Deferred].
+type Deferred struct {
+	p    *Producer
+	msgs []*outgoing
+}
+
+// Produce validates and encodes the message now (so errors surface at the call, and the opaque data
+// is the context's at the call) and buffers it.
+func (d *Deferred) Produce(ctx context.Context, mediaType string, content any, opts ...ProduceOption) error {
+	o, err := d.p.prepare(ctx, mediaType, content, opts)
+	if err != nil {
+		return err
+	}
+	d.msgs = append(d.msgs, o)
+	return nil
+}
+
+// Len returns how many messages are buffered.
+func (d *Deferred) Len() int { return len(d.msgs) }
+
+// Deferred runs fn with a [Deferred] producer. If fn returns nil, every buffered message is
+// published (batched per topic, in order within a topic) and the publish errors, if any, are
+// returned. If fn returns an error or panics, nothing is published: the buffer is discarded and the
+// error (or panic) propagates.
+func (p *Producer) Deferred(ctx context.Context, fn func(ctx context.Context, d *Deferred) error) error {
+	d := &Deferred{p: p}
+	if err := fn(ctx, d); err != nil {
+		return err
+	}
+	if len(d.msgs) == 0 {
+		return nil
+	}
+	results := make([]BatchResult, len(d.msgs))
+	p.publishAll(ctx, d.msgs, results)
+	return batchError(results)
+}

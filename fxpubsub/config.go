@@ -1,0 +1,210 @@
+package fxpubsub
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/microcosm-go/pubsub/fxconfig"
+)
+
+// Config holds every section fxpubsub reads. Each field documents its section and defaults; see
+// [DefaultConfig].
+type Config struct {
+	Producer       ProducerConfig       // section sns_producer
+	Consumer       ConsumerConfig       // section sqs_consumer
+	Envelope       EnvelopeConfig       // section sqs_envelope
+	MessageContext MessageContextConfig // section sqs_message_context
+	Dispatcher     DispatcherConfig     // section sqs_message_dispatcher
+	Registry       RegistryConfig       // section pubsub_message_schema_registry
+	// Topics is section sns_topic_arns as loaded: default, mappings and per-lifecycle nested keys
+	// (see [NewTopicMap]).
+	Topics map[string]any
+	// Opaque is section opaque: static entries added to every message's opaque data.
+	Opaque map[string]string
+}
+
+// ProducerConfig is section sns_producer.
+type ProducerConfig struct {
+	// Skip publishes nothing (Produce validates and returns ""). Unset means on in debug mode.
+	Skip *bool `koanf:"skip"`
+	// EndpointURL points the SNS client elsewhere (LocalStack, an emulator). Default: AWS.
+	EndpointURL string `koanf:"endpoint_url" validate:"omitempty,url"`
+	// RegionName overrides the SDK's region resolution.
+	RegionName string `koanf:"region_name"`
+	// ProfileName selects a shared-config profile.
+	ProfileName string `koanf:"profile_name"`
+	// ConnectTimeout bounds TCP connects (default 10 s; the original's 60 s let publishes hang).
+	ConnectTimeout time.Duration `koanf:"connect_timeout" validate:"gte=0"`
+	// ReadTimeout bounds a whole publish request (default 30 s).
+	ReadTimeout time.Duration `koanf:"read_timeout" validate:"gte=0"`
+	// DeferredBatchSize is the chunk size of deferred batch messages (default 100).
+	DeferredBatchSize int `koanf:"deferred_batch_size" validate:"min=1"`
+	// MaxAttempts bounds SDK attempts per call and attempts per batch entry (default 5).
+	MaxAttempts int `koanf:"max_attempts" validate:"min=1,max=20"`
+}
+
+// ConsumerConfig is section sqs_consumer.
+type ConsumerConfig struct {
+	// SQSQueueURL is the queue to consume: a URL, or a name resolved with GetQueueUrl. Required to
+	// consume (outside --testing).
+	SQSQueueURL string `koanf:"sqs_queue_url"`
+	// EndpointURL points the SQS client elsewhere. Default: AWS.
+	EndpointURL string `koanf:"endpoint_url" validate:"omitempty,url"`
+	// RegionName overrides the SDK's region resolution.
+	RegionName string `koanf:"region_name"`
+	// ProfileName selects a shared-config profile.
+	ProfileName string `koanf:"profile_name"`
+	// BackoffPolicy is naive (default) or exponential.
+	BackoffPolicy string `koanf:"backoff_policy" validate:"oneof=naive exponential NaiveBackoffPolicy ExponentialBackoffPolicy"`
+	// Limit is MaxNumberOfMessages per receive (default 10).
+	Limit int `koanf:"limit" validate:"min=1,max=10"`
+	// WaitSeconds is the long-poll wait (default 20; the original's 1 s cost money).
+	WaitSeconds int `koanf:"wait_seconds" validate:"min=0,max=20"`
+	// MessageRetryVisibilityTimeoutSeconds is the naive backoff (default 5).
+	MessageRetryVisibilityTimeoutSeconds int `koanf:"message_retry_visibility_timeout_seconds" validate:"min=0,max=43200"`
+	// VisibilityTimeoutSeconds overrides the queue's visibility timeout on receive (default 0: the
+	// queue's own).
+	VisibilityTimeoutSeconds int `koanf:"visibility_timeout_seconds" validate:"min=0,max=43200"`
+	// ConnectTimeout bounds TCP connects (default 10 s).
+	ConnectTimeout time.Duration `koanf:"connect_timeout" validate:"gte=0"`
+	// MaxAttempts bounds SDK attempts per call and attempts per batched delete or visibility change
+	// (default 5).
+	MaxAttempts int `koanf:"max_attempts" validate:"min=1,max=20"`
+	// Receivers is the number of concurrent long-polling receivers of the daemon (default 4).
+	Receivers int `koanf:"receivers" validate:"min=1,max=100"`
+	// Concurrency is the daemon's worker-pool size and in-flight bound (default 32).
+	Concurrency int `koanf:"concurrency" validate:"min=1,max=10000"`
+	// FlushInterval is how long a partial batch of deletes or visibility changes waits (default 50ms).
+	FlushInterval time.Duration `koanf:"flush_interval" validate:"gt=0,lte=10000000000"`
+	// Heartbeat extends the visibility of messages handled for longer than HeartbeatThreshold of the
+	// visibility timeout (default true).
+	Heartbeat bool `koanf:"heartbeat"`
+	// HeartbeatThreshold is that fraction (default 0.5).
+	HeartbeatThreshold float64 `koanf:"heartbeat_threshold" validate:"gt=0,lt=1"`
+	// DrainTimeout bounds how long stopping waits for in-flight handlers (default 10s; keep it below
+	// fx's stop timeout).
+	DrainTimeout time.Duration `koanf:"drain_timeout" validate:"gt=0"`
+}
+
+// EnvelopeConfig is section sqs_envelope.
+type EnvelopeConfig struct {
+	// StrategyName is codec (default), raw or naive; the original's class names work too.
+	StrategyName string `koanf:"strategy_name"`
+}
+
+// MessageContextConfig is section sqs_message_context.
+type MessageContextConfig struct {
+	// EnableTTL turns hop-TTL loop protection on (default true).
+	EnableTTL bool `koanf:"enable_ttl"`
+	// InitialTTL is the TTL of a message that carries none (default 32).
+	InitialTTL int `koanf:"initial_ttl" validate:"min=1"`
+}
+
+// DispatcherConfig is section sqs_message_dispatcher.
+type DispatcherConfig struct {
+	// MessageMaxProcessingAttempts skips (deletes) a message received more times than this.
+	// Unset: no limit (let the queue's redrive policy decide).
+	MessageMaxProcessingAttempts *int `koanf:"message_max_processing_attempts" validate:"omitempty,min=1"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		Producer: ProducerConfig{ConnectTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, DeferredBatchSize: 100, MaxAttempts: 5},
+		Consumer: ConsumerConfig{BackoffPolicy: "naive", Limit: 10, WaitSeconds: 20, MessageRetryVisibilityTimeoutSeconds: 5,
+			ConnectTimeout: 10 * time.Second, MaxAttempts: 5, Receivers: 4, Concurrency: 32, FlushInterval: 50 * time.Millisecond,
+			Heartbeat: true, HeartbeatThreshold: 0.5, DrainTimeout: 10 * time.Second},
+		Envelope:       EnvelopeConfig{StrategyName: "codec"},
+		MessageContext: MessageContextConfig{EnableTTL: true, InitialTTL: 32},
+		Registry:       DefaultRegistryConfig(),
+		Topics:         map[string]any{},
+		Opaque:         map[string]string{},
+	}
+}
+
+// LoadConfig reads fxpubsub's sections from settings over [DefaultConfig]. Errors name the full key.
+func LoadConfig(s *fxconfig.Settings) (Config, error) {
+	cfg := DefaultConfig()
+	var errs []error
+	sections := []struct {
+		name string
+		dst  any
+	}{
+		{"sns_producer", &cfg.Producer},
+		{"sqs_consumer", &cfg.Consumer},
+		{"sqs_envelope", &cfg.Envelope},
+		{"sqs_message_context", &cfg.MessageContext},
+		{"sqs_message_dispatcher", &cfg.Dispatcher},
+		{"pubsub_message_schema_registry", &cfg.Registry},
+	}
+	for _, sec := range sections {
+		if err := s.Unmarshal(sec.name, sec.dst); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if raw := s.Get("sns_topic_arns"); raw != nil {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("sns_topic_arns: want a map, got %T", raw))
+		} else {
+			cfg.Topics = m
+		}
+	}
+	if raw := s.Get("opaque"); raw != nil {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			errs = append(errs, fmt.Errorf("opaque: want a map of strings, got %T", raw))
+		}
+		for k, v := range m {
+			sv, ok := v.(string)
+			if !ok {
+				errs = append(errs, fmt.Errorf("opaque.%s: want a string, got %T", k, v))
+				continue
+			}
+			cfg.Opaque[k] = sv
+		}
+	}
+	if _, err := ParseEnvelope(cfg.Envelope.StrategyName); err != nil {
+		errs = append(errs, fmt.Errorf("sqs_envelope.strategy_name: %w", err))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// consumerOptions turns the config into [ConsumerOptions].
+func (c Config) consumerOptions() (ConsumerOptions, error) {
+	env, err := ParseEnvelope(c.Envelope.StrategyName)
+	if err != nil {
+		return ConsumerOptions{}, err
+	}
+	backoff, err := NewBackoffPolicy(c.Consumer.BackoffPolicy, time.Duration(c.Consumer.MessageRetryVisibilityTimeoutSeconds)*time.Second)
+	if err != nil {
+		return ConsumerOptions{}, err
+	}
+	return ConsumerOptions{
+		Limit:             c.Consumer.Limit,
+		Wait:              time.Duration(c.Consumer.WaitSeconds) * time.Second,
+		WaitSet:           true,
+		VisibilityTimeout: time.Duration(c.Consumer.VisibilityTimeoutSeconds) * time.Second,
+		Envelope:          env,
+		Backoff:           backoff,
+	}, nil
+}
+
+// daemonOptions turns the config into [DaemonOptions].
+func (c Config) daemonOptions() DaemonOptions {
+	return DaemonOptions{
+		Receivers: c.Consumer.Receivers, Concurrency: c.Consumer.Concurrency, FlushInterval: c.Consumer.FlushInterval,
+		MaxAttempts: c.Consumer.MaxAttempts, VisibilityTimeout: time.Duration(c.Consumer.VisibilityTimeoutSeconds) * time.Second,
+		DisableHeartbeat: !c.Consumer.Heartbeat, HeartbeatThreshold: c.Consumer.HeartbeatThreshold, DrainTimeout: c.Consumer.DrainTimeout,
+	}
+}
+
+// dispatcherOptions turns the config into [DispatcherOptions].
+func (c Config) dispatcherOptions() DispatcherOptions {
+	o := DispatcherOptions{EnableTTL: c.MessageContext.EnableTTL, InitialTTL: c.MessageContext.InitialTTL}
+	if c.Dispatcher.MessageMaxProcessingAttempts != nil {
+		o.MaxAttempts = *c.Dispatcher.MessageMaxProcessingAttempts
+	}
+	return o
+}

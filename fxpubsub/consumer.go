@@ -1,0 +1,187 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// ErrNoQueue reports a consumer with no queue configured (sqs_consumer.sqs_queue_url).
+var ErrNoQueue = errors.New("sqs_consumer.sqs_queue_url: is required (a queue URL or name)")
+
+// ConsumerOptions are the consumer's settings; the zero value of each field means its default.
+type ConsumerOptions struct {
+	// Limit is MaxNumberOfMessages per receive, 1–10 (default 10).
+	Limit int
+	// Wait is the long-poll wait per receive, 0–20 s (default 20 s).
+	Wait time.Duration
+	// WaitSet makes a zero Wait mean short polling instead of the default.
+	WaitSet bool
+	// VisibilityTimeout overrides the queue's visibility timeout on receive (0: the queue's).
+	VisibilityTimeout time.Duration
+	// Envelope says how bodies are read (default [EnvelopeCodec]).
+	Envelope Envelope
+	// Backoff decides nack timeouts for failures (default NaiveBackoff{5 s}).
+	Backoff BackoffPolicy
+}
+
+// Consumer receives messages from one SQS queue (the original's sqs_consumer).
+type Consumer struct {
+	client   SQSClient
+	registry *SchemaRegistry
+	opts     ConsumerOptions
+	queue    string // URL or name as configured
+
+	mu  sync.Mutex
+	url string // resolved URL
+}
+
+// NewConsumer returns a consumer for queue, which is a queue URL or a queue name (resolved with
+// GetQueueUrl on first use).
+func NewConsumer(client SQSClient, registry *SchemaRegistry, queue string, opts ConsumerOptions) (*Consumer, error) {
+	if strings.TrimSpace(queue) == "" {
+		return nil, ErrNoQueue
+	}
+	if opts.Limit == 0 {
+		opts.Limit = 10
+	}
+	if opts.Limit < 1 || opts.Limit > 10 {
+		return nil, fmt.Errorf("sqs_consumer.limit: must be between 1 and 10, got %d", opts.Limit)
+	}
+	if opts.Wait == 0 && !opts.WaitSet {
+		opts.Wait = 20 * time.Second
+	}
+	if opts.Wait < 0 || opts.Wait > 20*time.Second {
+		return nil, fmt.Errorf("sqs_consumer.wait_seconds: must be between 0 and 20, got %v", opts.Wait.Seconds())
+	}
+	if opts.Envelope == "" {
+		opts.Envelope = EnvelopeCodec
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = NaiveBackoff{Timeout: 5 * time.Second}
+	}
+	c := &Consumer{client: client, registry: registry, opts: opts, queue: queue}
+	if strings.Contains(queue, "://") {
+		c.url = queue
+	}
+	return c, nil
+}
+
+// QueueURL returns the queue's URL, resolving a configured queue name on first use.
+func (c *Consumer) QueueURL(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.url != "" {
+		return c.url, nil
+	}
+	out, err := c.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(c.queue)})
+	if err != nil {
+		return "", fmt.Errorf("resolve queue %q: %w", c.queue, err)
+	}
+	c.url = aws.ToString(out.QueueUrl)
+	return c.url, nil
+}
+
+// Options returns the consumer's effective options.
+func (c *Consumer) Options() ConsumerOptions { return c.opts }
+
+// Consume makes one ReceiveMessage call (long polling up to the configured wait) and returns every
+// message received, possibly none. A message that cannot be decoded is returned too, with Err set:
+// one bad message never hides the others.
+func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
+	return c.receive(ctx, c.opts.Limit, c, c.opts.Wait)
+}
+
+var receiveAttributes = []sqstypes.MessageSystemAttributeName{
+	sqstypes.MessageSystemAttributeNameApproximateReceiveCount,
+	sqstypes.MessageSystemAttributeNameSentTimestamp,
+}
+
+func (c *Consumer) receive(ctx context.Context, limit int, s settler, wait time.Duration) ([]*Message, error) {
+	url, err := c.QueueURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(url),
+		MaxNumberOfMessages:         int32(limit),
+		WaitTimeSeconds:             int32(wait / time.Second),
+		MessageSystemAttributeNames: receiveAttributes,
+	}
+	if c.opts.VisibilityTimeout > 0 {
+		in.VisibilityTimeout = visibilitySeconds(c.opts.VisibilityTimeout)
+	}
+	out, err := c.client.ReceiveMessage(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("receive from %s: %w", url, err)
+	}
+	msgs := make([]*Message, len(out.Messages))
+	for i := range out.Messages {
+		msgs[i] = c.newMessage(&out.Messages[i], s)
+	}
+	return msgs, nil
+}
+
+func (c *Consumer) newMessage(raw *sqstypes.Message, s settler) *Message {
+	body := []byte(aws.ToString(raw.Body))
+	m := &Message{
+		MessageID:     aws.ToString(raw.MessageId),
+		ReceiptHandle: aws.ToString(raw.ReceiptHandle),
+		ReceiveCount:  1,
+		Body:          body,
+		settler:       s,
+	}
+	if v, ok := raw.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)]; ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			m.ReceiveCount = n
+		}
+	}
+	if v, ok := raw.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)]; ok {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			m.SentAt = time.UnixMilli(ms)
+		}
+	}
+	d, topic, err := decodeBody(c.opts.Envelope, c.registry, body)
+	m.MediaType, m.Content, m.Opaque, m.URI, m.TopicARN, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, topic, err
+	if m.Opaque == nil {
+		m.Opaque = Opaque{}
+	}
+	return m
+}
+
+// ack deletes one message (settler for messages from Consume).
+func (c *Consumer) ack(ctx context.Context, m *Message) error {
+	url, err := c.QueueURL(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
+	if err != nil {
+		return fmt.Errorf("ack message %s: %w", m.MessageID, err)
+	}
+	return nil
+}
+
+func (c *Consumer) nack(ctx context.Context, m *Message, timeout time.Duration) error {
+	url, err := c.QueueURL(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle), VisibilityTimeout: visibilitySeconds(timeout),
+	})
+	if err != nil {
+		return fmt.Errorf("nack message %s: %w", m.MessageID, err)
+	}
+	return nil
+}
+
+func (c *Consumer) backoff(m *Message) time.Duration { return c.opts.Backoff.Backoff(m.ReceiveCount) }

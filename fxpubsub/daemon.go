@@ -1,0 +1,498 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+	"go.uber.org/zap"
+)
+
+// ErrEndOfInput is returned by a replay reader's ReceiveMessage when its input is exhausted; the
+// daemon then finishes the messages it holds and stops by itself.
+var ErrEndOfInput = errors.New("end of input")
+
+// DaemonOptions configure a [Daemon]; zero values mean defaults.
+type DaemonOptions struct {
+	// Receivers is the number of concurrent long-polling receivers (default 4).
+	Receivers int
+	// Concurrency bounds the messages being handled at once: the worker pool's size and the number
+	// of received-but-unsettled messages (default 32). A receiver asks SQS for only as many messages
+	// as there are free workers, so no message waits in a local buffer behind a slow one.
+	Concurrency int
+	// FlushInterval is how long a partial batch of deletes or visibility changes waits for company
+	// (default 50 ms); a full batch of 10 goes at once.
+	FlushInterval time.Duration
+	// MaxBatchCalls bounds concurrent batch calls per action (default 8).
+	MaxBatchCalls int
+	// MaxAttempts bounds attempts per batch entry (default 5).
+	MaxAttempts int
+	// VisibilityTimeout is the queue's visibility timeout; 0 reads it from the queue at start.
+	VisibilityTimeout time.Duration
+	// DisableHeartbeat turns the visibility heartbeat off. With it on (the default), a message still
+	// being handled when HeartbeatThreshold of its visibility timeout has passed gets its visibility
+	// extended by another VisibilityTimeout, so long handlers cause no duplicate deliveries.
+	DisableHeartbeat bool
+	// HeartbeatThreshold is the fraction of the visibility timeout after which the heartbeat extends
+	// a message (default 0.5).
+	HeartbeatThreshold float64
+	// DrainTimeout bounds how long Stop waits for in-flight handlers (default 10 s, below fx's
+	// 15 s stop timeout); their contexts are cancelled then.
+	DrainTimeout time.Duration
+	// Logger gets lifecycle and error lines (default: none).
+	Logger *zap.Logger
+	// OnStopped is called once if the daemon stops receiving by itself: err is nil at the end of
+	// replay input, else the fatal error (for example, the queue does not exist).
+	OnStopped func(err error)
+}
+
+func (o *DaemonOptions) defaults() {
+	if o.Receivers <= 0 {
+		o.Receivers = 4
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 50 * time.Millisecond
+	}
+	if o.MaxBatchCalls <= 0 {
+		o.MaxBatchCalls = 8
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.HeartbeatThreshold <= 0 || o.HeartbeatThreshold >= 1 {
+		o.HeartbeatThreshold = 0.5
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+}
+
+// DaemonStats counts the daemon's work since start.
+type DaemonStats struct {
+	Received, Handled                    int64
+	ReceiveCalls, EmptyReceives          int64
+	ReceiveErrors                        int64
+	DeleteBatchCalls, VisibilityCalls    int64
+	DeleteEntries, VisibilityEntries     int64
+	SettleFailures                       int64
+	Extensions, Released, InFlight, Busy int64
+}
+
+// Daemon consumes one queue and dispatches every message to its handler: N receivers long-poll
+// and feed a bounded worker pool; deletes and visibility changes go out in batches; a heartbeat
+// extends the visibility of long-running messages; Stop drains. It is the original's
+// ConsumerDaemon, rebuilt for throughput and safe shutdown.
+type Daemon struct {
+	consumer   *Consumer
+	dispatcher *Dispatcher
+	opts       DaemonOptions
+
+	queueURL   string
+	visibility time.Duration
+	slots      chan struct{}
+	work       chan *Message
+	deletes    *settleBatcher
+	changes    *settleBatcher
+	inflight   inflightSet
+
+	recvCtx     context.Context
+	recvCancel  context.CancelFunc
+	handleCtx   context.Context
+	handleStop  context.CancelFunc
+	started     atomic.Bool
+	draining    atomic.Bool
+	startOnce   sync.Once
+	stopOnce    sync.Once
+	receivers   sync.WaitGroup
+	workers     sync.WaitGroup
+	background  sync.WaitGroup
+	stoppedOnce sync.Once
+	ready       chan struct{} // closed when the receivers run (or start failed)
+	stopErr     error
+
+	received, handled, receiveCalls, emptyReceives, receiveErrors, extensions, released atomic.Int64
+	health                                                                              receiverHealth
+}
+
+// NewDaemon returns a daemon consuming with consumer and dispatching with dispatcher.
+func NewDaemon(consumer *Consumer, dispatcher *Dispatcher, opts DaemonOptions) *Daemon {
+	opts.defaults()
+	d := &Daemon{consumer: consumer, dispatcher: dispatcher, opts: opts, ready: make(chan struct{})}
+	d.inflight.m = map[*Message]time.Time{}
+	return d
+}
+
+// Start starts the daemon in the background and returns at once; the receive loop runs on a
+// context the daemon owns, not ctx. Resolving the queue and its visibility timeout happen in the
+// background too; a fatal failure there stops the daemon through OnStopped.
+func (d *Daemon) Start(context.Context) error {
+	d.startOnce.Do(func() {
+		d.started.Store(true)
+		d.recvCtx, d.recvCancel = context.WithCancel(context.Background())
+		d.handleCtx, d.handleStop = context.WithCancel(context.Background())
+		d.slots = make(chan struct{}, d.opts.Concurrency)
+		for range d.opts.Concurrency {
+			d.slots <- struct{}{}
+		}
+		d.work = make(chan *Message, d.opts.Concurrency)
+		d.background.Add(1)
+		go d.run()
+	})
+	return nil
+}
+
+// run prepares (queue URL, visibility timeout), then starts workers, receivers and heartbeat.
+func (d *Daemon) run() {
+	defer d.background.Done()
+	defer close(d.ready)
+	ctx := d.recvCtx
+	var err error
+	if d.queueURL, err = d.prepare(ctx); err != nil {
+		if ctx.Err() == nil {
+			d.stopped(err)
+		}
+		return
+	}
+	d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
+	d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
+	for range d.opts.Concurrency {
+		d.workers.Add(1)
+		go d.worker()
+	}
+	d.health.init(d.opts.Receivers)
+	for i := range d.opts.Receivers {
+		d.receivers.Add(1)
+		go d.receive(i)
+	}
+	if !d.opts.DisableHeartbeat && d.visibility > 0 {
+		d.background.Add(1)
+		go d.heartbeat()
+	}
+	d.opts.Logger.Info("consumer started", zap.String("queue_url", d.queueURL), zap.Int("receivers", d.opts.Receivers),
+		zap.Int("concurrency", d.opts.Concurrency), zap.Duration("visibility_timeout", d.visibility), zap.Strings("media_types", d.dispatcher.handlers.MediaTypes()))
+}
+
+func (d *Daemon) prepare(ctx context.Context) (string, error) {
+	for attempt := 1; ; attempt++ {
+		url, err := d.consumer.QueueURL(ctx)
+		if err == nil {
+			d.visibility = d.opts.VisibilityTimeout
+			if d.visibility == 0 && !d.opts.DisableHeartbeat {
+				d.visibility, err = d.queueVisibility(ctx, url)
+			}
+		}
+		if err == nil {
+			return url, nil
+		}
+		if ctx.Err() != nil || isFatal(err) {
+			return "", err
+		}
+		d.opts.Logger.Warn("consumer cannot reach its queue yet; retrying", zap.Error(err), zap.Int("attempt", attempt))
+		if sleepCtx(ctx, receiveBackoff(attempt)) != nil {
+			return "", ctx.Err()
+		}
+	}
+}
+
+func (d *Daemon) queueVisibility(ctx context.Context, url string) (time.Duration, error) {
+	out, err := d.consumer.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read visibility timeout of %s: %w", url, err)
+	}
+	n, err := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+	if err != nil {
+		return 30 * time.Second, nil //nolint:nilerr // SQS's default when the attribute is missing
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// receive is one receiver: it asks for as many messages as there are free workers.
+func (d *Daemon) receive(id int) {
+	defer d.receivers.Done()
+	ctx := d.recvCtx
+	failures := 0
+	for {
+		n, err := d.acquire(ctx, d.consumer.opts.Limit)
+		if err != nil {
+			d.health.exit(id, nil)
+			return
+		}
+		d.receiveCalls.Add(1)
+		msgs, err := d.consumer.receive(ctx, n, d, d.consumer.opts.Wait)
+		if err != nil {
+			d.release(n)
+			switch {
+			case ctx.Err() != nil:
+				d.health.exit(id, nil)
+				return
+			case errors.Is(err, ErrEndOfInput):
+				d.health.exit(id, nil)
+				d.endOfInput()
+				return
+			case isFatal(err):
+				d.health.exit(id, err)
+				d.stopped(err)
+				return
+			}
+			failures++
+			d.receiveErrors.Add(1)
+			d.health.failing(id)
+			d.opts.Logger.Warn("receive failed; backing off", zap.Error(err), zap.Int("consecutive_failures", failures))
+			if sleepCtx(ctx, receiveBackoff(failures)) != nil {
+				d.health.exit(id, nil)
+				return
+			}
+			continue
+		}
+		failures = 0
+		d.health.ok(id)
+		d.release(n - len(msgs))
+		if len(msgs) == 0 {
+			d.emptyReceives.Add(1)
+			continue
+		}
+		d.received.Add(int64(len(msgs)))
+		now := time.Now()
+		d.inflight.addAll(msgs, now)
+		for _, m := range msgs {
+			d.work <- m
+		}
+	}
+}
+
+// acquire takes at least one and at most max worker slots.
+func (d *Daemon) acquire(ctx context.Context, max int) (int, error) {
+	select {
+	case <-d.slots:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	n := 1
+	for n < max {
+		select {
+		case <-d.slots:
+			n++
+		default:
+			return n, nil
+		}
+	}
+	return n, nil
+}
+
+func (d *Daemon) release(n int) {
+	for range n {
+		d.slots <- struct{}{}
+	}
+}
+
+func (d *Daemon) worker() {
+	defer d.workers.Done()
+	for m := range d.work {
+		if d.draining.Load() {
+			d.releaseMessage(m)
+		} else {
+			d.dispatcher.Dispatch(d.handleCtx, m)
+			d.handled.Add(1)
+		}
+		d.release(1)
+	}
+}
+
+// releaseMessage returns an unstarted message to the queue (visibility 0).
+func (d *Daemon) releaseMessage(m *Message) {
+	d.inflight.remove(m)
+	d.released.Add(1)
+	d.changes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, visibility: 0})
+}
+
+// ack, nack and backoff make the daemon the settler of the messages it receives: settling is
+// queued for the batchers and returns at once.
+func (d *Daemon) ack(_ context.Context, m *Message) error {
+	d.inflight.remove(m)
+	if !d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle}) {
+		return errBatcherClosed
+	}
+	return nil
+}
+
+func (d *Daemon) nack(_ context.Context, m *Message, timeout time.Duration) error {
+	d.inflight.remove(m)
+	if !d.changes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, visibility: visibilitySeconds(timeout)}) {
+		return errBatcherClosed
+	}
+	return nil
+}
+
+func (d *Daemon) backoff(m *Message) time.Duration { return d.consumer.backoff(m) }
+
+// heartbeat extends the visibility of messages held past the threshold.
+func (d *Daemon) heartbeat() {
+	defer d.background.Done()
+	interval := max(time.Duration(float64(d.visibility)*(1-d.opts.HeartbeatThreshold)/3), 200*time.Millisecond)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	threshold := time.Duration(float64(d.visibility) * d.opts.HeartbeatThreshold)
+	secs := visibilitySeconds(d.visibility)
+	for {
+		select {
+		case <-d.handleCtx.Done():
+			return
+		case now := <-t.C:
+			for _, m := range d.inflight.due(now, threshold) {
+				d.extensions.Add(1)
+				d.changes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, visibility: secs})
+			}
+		}
+	}
+}
+
+// Stop stops receiving, returns unstarted messages to the queue, waits for in-flight handlers up to
+// the drain timeout (or ctx), flushes pending deletes and visibility changes, and stops the
+// heartbeat. Messages still being handled after the drain timeout get a cancelled context; they are
+// not deleted unless their handler finishes before the flush, and come back after their visibility
+// timeout.
+func (d *Daemon) Stop(ctx context.Context) error {
+	if !d.started.Load() {
+		return nil
+	}
+	d.stopOnce.Do(func() { d.stopErr = d.stop(ctx) })
+	return d.stopErr
+}
+
+func (d *Daemon) stop(ctx context.Context) error {
+	d.recvCancel()
+	<-d.ready
+	d.receivers.Wait()
+	if d.deletes == nil { // never got going
+		d.handleStop()
+		d.background.Wait()
+		return nil
+	}
+	d.draining.Store(true)
+	close(d.work)
+
+	drain := d.opts.DrainTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		drain = min(drain, time.Until(dl)*3/4)
+	}
+	workersDone := make(chan struct{})
+	go func() { d.workers.Wait(); close(workersDone) }()
+	var err error
+	select {
+	case <-workersDone:
+	case <-time.After(drain):
+		d.handleStop()
+		n := d.inflight.len()
+		d.opts.Logger.Warn("drain deadline passed; cancelling handlers still running, their messages will be redelivered", zap.Int("in_flight", n))
+		err = fmt.Errorf("drain: %d messages still in flight after %s", n, drain)
+	}
+	d.handleStop()
+	d.background.Wait()
+	err = errors.Join(err, d.deletes.close(ctx), d.changes.close(ctx))
+	d.opts.Logger.Info("consumer stopped", zap.Int64("handled", d.handled.Load()), zap.Int64("released", d.released.Load()))
+	return err
+}
+
+// stopped reports that the daemon stopped receiving by itself.
+func (d *Daemon) stopped(err error) {
+	d.stoppedOnce.Do(func() {
+		if err != nil {
+			d.opts.Logger.Error("consumer stopping: fatal error", zap.Error(err))
+		} else {
+			d.opts.Logger.Info("consumer reached the end of its input")
+		}
+		if d.opts.OnStopped != nil {
+			d.opts.OnStopped(err)
+		}
+	})
+}
+
+// endOfInput waits for every receiver to finish and every slot to come back, then reports.
+func (d *Daemon) endOfInput() {
+	d.background.Add(1)
+	go func() {
+		defer d.background.Done()
+		d.receivers.Wait()
+		for range d.opts.Concurrency {
+			select {
+			case <-d.slots:
+			case <-d.handleCtx.Done():
+				return
+			}
+		}
+		d.release(d.opts.Concurrency)
+		d.stopped(nil)
+	}()
+}
+
+// Stats returns counters since start.
+func (d *Daemon) Stats() DaemonStats {
+	s := DaemonStats{
+		Received: d.received.Load(), Handled: d.handled.Load(), ReceiveCalls: d.receiveCalls.Load(), EmptyReceives: d.emptyReceives.Load(),
+		ReceiveErrors: d.receiveErrors.Load(), Extensions: d.extensions.Load(), Released: d.released.Load(), InFlight: int64(d.inflight.len()),
+	}
+	if d.slots != nil {
+		s.Busy = int64(d.opts.Concurrency - len(d.slots))
+	}
+	select {
+	case <-d.ready:
+	default:
+		return s // still preparing: no batchers yet
+	}
+	if d.deletes != nil {
+		s.DeleteBatchCalls, s.DeleteEntries = d.deletes.nCalls.Load(), d.deletes.nEntries.Load()
+		s.VisibilityCalls, s.VisibilityEntries = d.changes.nCalls.Load(), d.changes.nEntries.Load()
+		s.SettleFailures = d.deletes.nFailed.Load() + d.changes.nFailed.Load()
+	}
+	return s
+}
+
+// Healthy returns nil while every receiver is running and none has been failing for longer than a
+// minute; the daemon entry point serves it for container probes.
+func (d *Daemon) Healthy() error {
+	if !d.started.Load() {
+		return errors.New("consumer not started")
+	}
+	return d.health.check(time.Minute)
+}
+
+// isFatal reports errors no retry can fix: a missing queue, rejected credentials.
+func isFatal(err error) bool {
+	var qne *sqstypes.QueueDoesNotExist
+	if errors.As(err, &qne) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "InvalidClientTokenId", "UnrecognizedClientException",
+			"SignatureDoesNotMatch", "AccessDenied", "AccessDeniedException", "InvalidAddress", "InvalidSecurity", "KMS.AccessDeniedException":
+			return true
+		}
+	}
+	return false
+}
+
+// receiveBackoff is full-jitter exponential backoff for failing receives: up to 200 ms × 2^n,
+// capped at 30 s, so a broken backend sees a bounded request rate, never a hot loop.
+func receiveBackoff(failures int) time.Duration {
+	upper := 200 * time.Millisecond << min(failures, 8)
+	upper = min(upper, 30*time.Second)
+	return upper/2 + time.Duration(randInt64N(int64(upper/2)))
+}

@@ -1,0 +1,85 @@
+package fxpubsub
+
+import (
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+)
+
+const resultHookGroup = `group:"pubsub.result_hooks"`
+
+// AsResultHook registers a hook that observes every handled message (see [ResultHook]).
+func AsResultHook(ctor any) fx.Option {
+	return fx.Provide(fx.Annotate(ctor, fx.ResultTags(resultHookGroup)))
+}
+
+// RunConsumer turns the consumer daemon on: on start it begins polling sqs_consumer.sqs_queue_url
+// and dispatching to the registered handlers; on stop it drains. Without it, fxpubsub.Module never
+// polls (producer-only apps). A fatal consumer error (missing queue, rejected credentials) stops the
+// app with exit code 1; the end of replay input stops it with exit code 0.
+func RunConsumer() fx.Option {
+	return fx.Invoke(func(*Daemon) {})
+}
+
+// DispatcherParams are the dispatcher's dependencies.
+type DispatcherParams struct {
+	fx.In
+	Config        Config
+	Registrations []Registration `group:"pubsub.handlers"`
+	Hooks         []ResultHook   `group:"pubsub.result_hooks"`
+	Logger        *zap.Logger    `optional:"true"`
+}
+
+// DispatcherResult provides the dispatcher (also as sqs_message_dispatcher) and the handler
+// registry (also as sqs_message_handler_registry).
+type DispatcherResult struct {
+	fx.Out
+	Dispatcher      *Dispatcher
+	NamedDispatcher *Dispatcher `name:"sqs_message_dispatcher"`
+	Handlers        *HandlerRegistry
+	NamedHandlers   *HandlerRegistry `name:"sqs_message_handler_registry"`
+}
+
+// NewDispatcherFx builds the handler registry and dispatcher; duplicate handlers fail start-up.
+func NewDispatcherFx(p DispatcherParams) (DispatcherResult, error) {
+	handlers, err := NewHandlerRegistry(p.Registrations...)
+	if err != nil {
+		return DispatcherResult{}, err
+	}
+	opts := p.Config.dispatcherOptions()
+	opts.Logger = p.Logger
+	for _, h := range p.Hooks {
+		if h != nil {
+			opts.Hooks = append(opts.Hooks, h)
+		}
+	}
+	d := NewDispatcher(handlers, opts)
+	return DispatcherResult{Dispatcher: d, NamedDispatcher: d, Handlers: handlers, NamedHandlers: handlers}, nil
+}
+
+// DaemonParams are the daemon's dependencies.
+type DaemonParams struct {
+	fx.In
+	Lifecycle  fx.Lifecycle
+	Shutdowner fx.Shutdowner
+	Config     Config
+	Consumer   *Consumer
+	Dispatcher *Dispatcher
+	Logger     *zap.Logger `optional:"true"`
+}
+
+// NewDaemonFx builds the daemon and ties it to the app's lifecycle: OnStart starts it (returning
+// at once), OnStop drains it; if it stops by itself the app is shut down.
+func NewDaemonFx(p DaemonParams) *Daemon {
+	opts := p.Config.daemonOptions()
+	opts.Logger = p.Logger
+	opts.OnStopped = func(err error) {
+		code := 0
+		if err != nil {
+			code = 1
+		}
+		_ = p.Shutdowner.Shutdown(fx.ExitCode(code))
+	}
+	d := NewDaemon(p.Consumer, p.Dispatcher, opts)
+	p.Lifecycle.Append(fx.StartStopHook(d.Start, d.Stop))
+	return d
+}

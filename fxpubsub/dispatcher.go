@@ -1,0 +1,234 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// ResultHook observes every handled message after its result is known and before it is settled.
+// Hooks run on the worker goroutine: keep them fast. The Sentry reporter and the example's printer
+// are hooks; [AsResultHook] registers one.
+type ResultHook func(ctx context.Context, m *Message, r Result)
+
+// DispatcherOptions configure a [Dispatcher]; zero values mean defaults.
+type DispatcherOptions struct {
+	// EnableTTL turns hop-TTL loop protection on (sqs_message_context.enable_ttl).
+	EnableTTL bool
+	// InitialTTL is the TTL of a message that carries none (default 32).
+	InitialTTL int
+	// MaxAttempts skips (deletes) messages received more often than this (0: no limit).
+	MaxAttempts int
+	// Logger gets one result line per message (default: none).
+	Logger *zap.Logger
+	// Hooks observe results.
+	Hooks []ResultHook
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Dispatcher routes each message to the handler for its media type and classifies the outcome
+// (the original's sqs_message_dispatcher).
+type Dispatcher struct {
+	handlers *HandlerRegistry
+	opts     DispatcherOptions
+}
+
+// NewDispatcher returns a dispatcher over handlers.
+func NewDispatcher(handlers *HandlerRegistry, opts DispatcherOptions) *Dispatcher {
+	if opts.InitialTTL <= 0 {
+		opts.InitialTTL = 32
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Dispatcher{handlers: handlers, opts: opts}
+}
+
+// Handlers returns the handler registry.
+func (d *Dispatcher) Handlers() *HandlerRegistry { return d.handlers }
+
+type messageKey struct{}
+
+// MessageFrom returns the message a handler is running for, or nil.
+func MessageFrom(ctx context.Context) *Message {
+	m, _ := ctx.Value(messageKey{}).(*Message)
+	return m
+}
+
+type loggerKey struct{}
+
+// LoggerFrom returns the handler's logger: the dispatcher's logger with the message's opaque data
+// as fields (built on first use). Outside a handler it returns a no-op logger.
+func LoggerFrom(ctx context.Context) *zap.Logger {
+	lz, ok := ctx.Value(loggerKey{}).(*lazyLogger)
+	if !ok {
+		return zap.NewNop()
+	}
+	if lz.l == nil {
+		lz.l = lz.base.With(zap.Object("opaque", opaqueFields(OpaqueFrom(ctx))))
+	}
+	return lz.l
+}
+
+type lazyLogger struct {
+	base *zap.Logger
+	l    *zap.Logger
+}
+
+type opaqueFields Opaque
+
+func (o opaqueFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	for k, v := range o {
+		enc.AddString(k, v)
+	}
+	return nil
+}
+
+// Handle handles one message and returns its result; it does not settle the message (see
+// [Dispatcher.Dispatch]).
+func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, Result) {
+	start := d.opts.Now()
+	opaque := m.Opaque.Clone()
+	opaque[OpaqueMessageID] = m.MessageID
+	opaque[OpaqueReceiptHandle] = m.ReceiptHandle
+	if m.URI != "" {
+		opaque[OpaqueURI] = m.URI
+	}
+	ttl := 1
+	if d.opts.EnableTTL {
+		ttl = d.opts.InitialTTL
+		if v, ok := opaque[OpaqueTTL]; ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				ttl = n
+			}
+		}
+		ttl--
+		opaque[OpaqueTTL] = strconv.Itoa(ttl)
+	}
+	reg, found := d.handlers.Find(m.MediaType)
+	if found {
+		opaque[OpaqueHandler] = reg.Name
+	}
+	ctx = withOpaqueOwned(ctx, opaque)
+	ctx = context.WithValue(ctx, messageKey{}, m)
+	ctx = context.WithValue(ctx, loggerKey{}, &lazyLogger{base: d.opts.Logger})
+
+	r := d.classify(ctx, m, reg, found, ttl)
+	r.Elapsed = d.opts.Now().Sub(start)
+	return ctx, r
+}
+
+func (d *Dispatcher) classify(ctx context.Context, m *Message, reg Registration, found bool, ttl int) Result {
+	var unknown *UnknownMediaTypeError
+	switch {
+	case d.opts.EnableTTL && ttl <= 0:
+		return Result{Type: Expired, Reason: "message ttl expired", Err: &TTLExpired{Reason: "hop ttl reached 0"}}
+	case d.opts.MaxAttempts > 0 && m.ReceiveCount > d.opts.MaxAttempts:
+		return Result{Type: Skipped, Reason: fmt.Sprintf("message exceeded maximum of %d processing attempts", d.opts.MaxAttempts),
+			Extra: map[string]any{"max": d.opts.MaxAttempts}}
+	case m.Err != nil && errors.As(m.Err, &unknown):
+		return Result{Type: Ignored, Reason: "no schema registered for media type " + m.MediaType}
+	case m.Err != nil:
+		return Result{Type: Failed, Err: m.Err, Reason: "message could not be decoded"}
+	case !found:
+		return Result{Type: Ignored, Reason: "no handler registered for " + m.MediaType}
+	}
+	r := Result{Handler: reg.Name}
+	err := callHandler(ctx, reg, m.Content)
+	var (
+		nack   *Nack
+		skip   *SkipMessage
+		ignore *IgnoreMessage
+		ttlErr *TTLExpired
+	)
+	switch {
+	case err == nil:
+		r.Type = Succeeded
+	case errors.As(err, &nack):
+		r.Type, r.Err, r.Reason, r.Extra, r.Retry = Retried, err, nack.Reason, nack.Extra, nack.Timeout
+	case errors.As(err, &skip):
+		r.Type, r.Err, r.Reason, r.Extra = Skipped, err, skip.Reason, skip.Extra
+	case errors.As(err, &ignore):
+		r.Type, r.Err, r.Reason, r.Extra = Ignored, err, ignore.Reason, ignore.Extra
+	case errors.As(err, &ttlErr):
+		r.Type, r.Err, r.Reason, r.Extra = Expired, err, ttlErr.Reason, ttlErr.Extra
+	default:
+		r.Type, r.Err = Failed, err
+	}
+	return r
+}
+
+// callHandler runs the handler, turning a panic into a *PanicError.
+func callHandler(ctx context.Context, reg Registration, content any) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return reg.call(ctx, content)
+}
+
+// Dispatch handles m, logs the result, runs the hooks and settles the message: it deletes it for
+// SUCCEEDED, SKIPPED, IGNORED and EXPIRED, and changes its visibility for RETRIED (the Nack's
+// timeout) and FAILED (the backoff policy).
+func (d *Dispatcher) Dispatch(ctx context.Context, m *Message) Result {
+	hctx, r := d.Handle(ctx, m)
+	if r.Type == Failed {
+		r.Retry = m.settler.backoff(m)
+	}
+	d.log(hctx, m, r)
+	for _, h := range d.opts.Hooks {
+		h(hctx, m, r)
+	}
+	var err error
+	if r.Type.Deletes() {
+		err = m.Ack(ctx)
+	} else {
+		err = m.Nack(ctx, r.Retry)
+	}
+	if err != nil {
+		d.opts.Logger.Warn("settle message", zap.String("message_id", m.MessageID), zap.Stringer("result", r.Type), zap.Error(err))
+	}
+	return r
+}
+
+func (d *Dispatcher) log(ctx context.Context, m *Message, r Result) {
+	ce := d.opts.Logger.Check(r.Type.Level(), "Result for media type: "+m.MediaType+" was : "+r.Type.String())
+	if ce == nil {
+		return
+	}
+	fields := make([]zap.Field, 0, 9)
+	fields = append(fields,
+		zap.String("media_type", m.MediaType),
+		zap.Stringer("result", r.Type),
+		zap.Float64("elapsed_time", float64(r.Elapsed.Microseconds())/1000),
+		zap.Object("opaque", opaqueFields(OpaqueFrom(ctx))),
+	)
+	if r.Reason != "" {
+		fields = append(fields, zap.String("reason", r.Reason))
+	}
+	if r.Type == Retried || r.Type == Failed {
+		fields = append(fields, zap.Float64("retry_timeout_seconds", r.Retry.Seconds()))
+	}
+	if len(r.Extra) > 0 {
+		fields = append(fields, zap.Any("extra", r.Extra))
+	}
+	if r.Err != nil && r.Type == Failed {
+		fields = append(fields, zap.Error(r.Err))
+		var pe *PanicError
+		if errors.As(r.Err, &pe) {
+			fields = append(fields, zap.ByteString("stacktrace", pe.Stack))
+		}
+	}
+	ce.Write(fields...)
+}

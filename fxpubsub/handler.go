@@ -1,0 +1,237 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+
+	"go.uber.org/fx"
+)
+
+// Handler handles the decoded content of one media type. Return nil for SUCCEEDED, or one of the
+// outcome errors (*Nack, *SkipMessage, *IgnoreMessage, *TTLExpired); any other error, or a panic,
+// is FAILED. The context carries the message's opaque data ([OpaqueFrom]), the message itself
+// ([MessageFrom]) and a logger with the opaque fields ([LoggerFrom]); messages produced with it
+// inherit the request id and the hop TTL.
+type Handler[T any] interface {
+	Handle(ctx context.Context, content *T) error
+}
+
+// HandlerFunc adapts a function to [Handler].
+type HandlerFunc[T any] func(ctx context.Context, content *T) error
+
+// Handle calls f.
+func (f HandlerFunc[T]) Handle(ctx context.Context, content *T) error { return f(ctx, content) }
+
+// MediaTyped is implemented by message types that know their media type (the original's
+// MEDIA_TYPE), so [AsHandler] and [AsSchemaOf] need no media type argument.
+type MediaTyped interface {
+	PubSubMediaType() string
+}
+
+// Registration binds a media type to a handler; [AsHandler] and [AsHandlerFunc] produce them into
+// the handler group, and [NewHandlerRegistry] collects them.
+type Registration struct {
+	MediaType string
+	Name      string       // the handler's name, for logs and opaque data
+	Content   reflect.Type // the decoded content type
+	call      func(ctx context.Context, content any) error
+}
+
+// NewRegistration returns the registration of h for mediaType ("" = T's [MediaTyped] media type).
+func NewRegistration[T any](mediaType string, h Handler[T]) (Registration, error) {
+	mt, err := mediaTypeOf[T](mediaType)
+	if err != nil {
+		return Registration{}, err
+	}
+	if h == nil {
+		return Registration{}, fmt.Errorf("handler for %q is nil", mt)
+	}
+	return Registration{
+		MediaType: mt,
+		Name:      handlerName(h),
+		Content:   reflect.TypeFor[T](),
+		call: func(ctx context.Context, content any) error {
+			c, ok := content.(*T)
+			if !ok {
+				return fmt.Errorf("handler %s wants *%v, got %T", handlerName(h), reflect.TypeFor[T](), content)
+			}
+			return h.Handle(ctx, c)
+		},
+	}, nil
+}
+
+func mediaTypeOf[T any](mediaType string) (string, error) {
+	if mediaType != "" {
+		return mediaType, nil
+	}
+	var zero T
+	if mt, ok := any(&zero).(MediaTyped); ok && mt.PubSubMediaType() != "" {
+		return mt.PubSubMediaType(), nil
+	}
+	return "", fmt.Errorf("no media type for %v: pass one, or implement PubSubMediaType() on it", reflect.TypeFor[T]())
+}
+
+// handlerName names a handler by its type, or by its function for a HandlerFunc.
+func handlerName(h any) string {
+	v := reflect.ValueOf(h)
+	if v.Kind() == reflect.Func {
+		if f := runtime.FuncForPC(v.Pointer()); f != nil {
+			name := f.Name()
+			return name[strings.LastIndexByte(name, '/')+1:]
+		}
+	}
+	t := reflect.TypeOf(h)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+const handlerGroup = `group:"pubsub.handlers"`
+
+var (
+	registrationType = reflect.TypeFor[Registration]()
+	errorType        = reflect.TypeFor[error]()
+)
+
+// AsHandler registers a handler built by ctor for mediaType ("" = T's [MediaTyped] media type),
+// the Go form of the original's @binding plus @handles. ctor is a constructor whose parameters fx
+// injects (plain types or an fx.In struct) and whose first result implements [Handler][T]
+// (optionally followed by an error). T is also registered as the media type's schema, so the
+// handler receives decoded *T values. Two handlers for one media type fail start-up with a
+// *DuplicateHandlerError naming both.
+func AsHandler[T any](mediaType string, ctor any) fx.Option {
+	mt, err := mediaTypeOf[T](mediaType)
+	if err != nil {
+		return fx.Error(err)
+	}
+	ct := reflect.TypeOf(ctor)
+	handlerIface := reflect.TypeFor[Handler[T]]()
+	switch {
+	case ct == nil || ct.Kind() != reflect.Func:
+		return fx.Error(fmt.Errorf("handler constructor for %q must be a function, got %T", mt, ctor))
+	case ct.NumOut() == 0 || ct.NumOut() > 2 || !ct.Out(0).Implements(handlerIface) || (ct.NumOut() == 2 && ct.Out(1) != errorType):
+		return fx.Error(fmt.Errorf("handler constructor %v for %q must return a Handler[%v] (and optionally an error)", ct, mt, reflect.TypeFor[T]()))
+	}
+	in := make([]reflect.Type, ct.NumIn())
+	for i := range in {
+		in[i] = ct.In(i)
+	}
+	fnType := reflect.FuncOf(in, []reflect.Type{registrationType, errorType}, ct.IsVariadic())
+	cv := reflect.ValueOf(ctor)
+	wrapped := reflect.MakeFunc(fnType, func(args []reflect.Value) []reflect.Value {
+		out := cv.Call(args)
+		if len(out) == 2 && !out[1].IsNil() {
+			return []reflect.Value{reflect.Zero(registrationType), out[1]}
+		}
+		reg, err := NewRegistration[T](mt, out[0].Interface().(Handler[T]))
+		errv := reflect.Zero(errorType)
+		if err != nil {
+			errv = reflect.ValueOf(&err).Elem()
+		}
+		return []reflect.Value{reflect.ValueOf(reg), errv}
+	})
+	return fx.Options(
+		fx.Provide(fx.Annotate(wrapped.Interface(), fx.ResultTags(handlerGroup))),
+		schemaOption[T](mt),
+	)
+}
+
+// AsHandlerFunc registers fn as the handler for mediaType ("" = T's [MediaTyped] media type).
+func AsHandlerFunc[T any](mediaType string, fn func(ctx context.Context, content *T) error) fx.Option {
+	reg, err := NewRegistration[T](mediaType, HandlerFunc[T](fn))
+	if err != nil {
+		return fx.Error(err)
+	}
+	if fn != nil {
+		reg.Name = handlerName(fn)
+	}
+	return fx.Options(
+		fx.Provide(fx.Annotate(func() Registration { return reg }, fx.ResultTags(handlerGroup))),
+		schemaOption[T](reg.MediaType),
+	)
+}
+
+// AsSchemaOf registers T as the schema of its own [MediaTyped] media type (the original's @schema
+// on a class with MEDIA_TYPE).
+func AsSchemaOf[T any]() fx.Option {
+	mt, err := mediaTypeOf[T]("")
+	if err != nil {
+		return fx.Error(err)
+	}
+	return AsSchema[T](mt)
+}
+
+// schemaOption registers T as mediaType's schema unless T is a map or interface (raw content).
+func schemaOption[T any](mediaType string) fx.Option {
+	switch reflect.TypeFor[T]().Kind() {
+	case reflect.Map, reflect.Interface:
+		return fx.Options()
+	}
+	return AsSchema[T](mediaType)
+}
+
+// DuplicateHandlerError reports two handlers for one media type.
+type DuplicateHandlerError struct {
+	MediaType string
+	First     string
+	Second    string
+}
+
+func (e *DuplicateHandlerError) Error() string {
+	return fmt.Sprintf("two handlers for media type %q: %s and %s", e.MediaType, e.First, e.Second)
+}
+
+// HandlerRegistry maps media types to handlers (exact match only: wildcard schemas decode, but do
+// not route). It is the original's sqs_message_handler_registry.
+type HandlerRegistry struct {
+	byType map[string]Registration
+}
+
+// NewHandlerRegistry collects registrations; duplicates are a *DuplicateHandlerError (all of them,
+// joined, in media type order).
+func NewHandlerRegistry(regs ...Registration) (*HandlerRegistry, error) {
+	r := &HandlerRegistry{byType: make(map[string]Registration, len(regs))}
+	var dups []*DuplicateHandlerError
+	for _, reg := range regs {
+		if old, ok := r.byType[reg.MediaType]; ok {
+			first, second := old.Name, reg.Name
+			if second < first {
+				first, second = second, first
+			}
+			dups = append(dups, &DuplicateHandlerError{MediaType: reg.MediaType, First: first, Second: second})
+			continue
+		}
+		r.byType[reg.MediaType] = reg
+	}
+	if len(dups) == 0 {
+		return r, nil
+	}
+	sort.Slice(dups, func(i, j int) bool { return dups[i].MediaType < dups[j].MediaType })
+	errs := make([]error, len(dups))
+	for i, d := range dups {
+		errs[i] = d
+	}
+	return nil, errors.Join(errs...)
+}
+
+// Find returns the registration for mediaType.
+func (r *HandlerRegistry) Find(mediaType string) (Registration, bool) {
+	reg, ok := r.byType[mediaType]
+	return reg, ok
+}
+
+// MediaTypes lists the handled media types, sorted.
+func (r *HandlerRegistry) MediaTypes() []string {
+	out := make([]string, 0, len(r.byType))
+	for mt := range r.byType {
+		out = append(out, mt)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,146 @@
+package fxpubsub
+
+import (
+	"context"
+	"time"
+
+	"github.com/microcosm-go/pubsub/fxconfig"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+)
+
+// Module wires the pub/sub engine: configuration ([Config]), the schema registry (named
+// pubsub_message_schema_registry), the [Backend] (AWS clients, or the in-memory backend in testing
+// mode), the producer (named sns_producer) and the consumer (named sqs_consumer), each also
+// available unnamed by type.
+//
+// Module is the one deliberate bundle: it includes [fxconfig.Module], so fx.New(fxpubsub.Module,
+// fxconfig.WithInput(...)) is a complete app. Apps that compose their own graph use [Core] with
+// fxconfig.Module (adding fxconfig.Module next to Module fails with "already provided").
+var Module = fx.Module("pubsub", fxconfig.Module, Core)
+
+// Core is [Module] without the bundled configuration module.
+var Core = fx.Options(
+	fx.Provide(
+		LoadConfig,
+		NewRegistryFx,
+		NewBackendFx,
+		NewProducerFx,
+		NewConsumerFx,
+		NewDispatcherFx,
+		NewDaemonFx,
+	),
+)
+
+const schemaGroup = `group:"pubsub.schemas"`
+
+// AsSchema registers T as the schema of mediaType (the original's @schema). Use it in fx.New or a
+// module; registering two different types for one media type fails at start-up with a
+// *DuplicateSchemaError.
+func AsSchema[T any](mediaType string) fx.Option {
+	s := SchemaFor[T](mediaType)
+	return fx.Provide(fx.Annotate(func() Schema { return s }, fx.ResultTags(schemaGroup)))
+}
+
+// RegistryParams are the schema registry's dependencies.
+type RegistryParams struct {
+	fx.In
+	Config  Config
+	Schemas []Schema `group:"pubsub.schemas"`
+}
+
+// RegistryResult provides the registry unnamed and as pubsub_message_schema_registry.
+type RegistryResult struct {
+	fx.Out
+	Registry *SchemaRegistry
+	Named    *SchemaRegistry `name:"pubsub_message_schema_registry"`
+}
+
+// NewRegistryFx builds the schema registry from the registered schemas.
+func NewRegistryFx(p RegistryParams) (RegistryResult, error) {
+	r, err := NewSchemaRegistry(p.Config.Registry, p.Schemas...)
+	if err != nil {
+		return RegistryResult{}, err
+	}
+	return RegistryResult{Registry: r, Named: r}, nil
+}
+
+// BackendParams are the backend's dependencies.
+type BackendParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Metadata  fxconfig.Metadata
+}
+
+// NewBackendFx builds the [Backend]; an in-memory backend is closed on stop.
+func NewBackendFx(p BackendParams) (*Backend, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := NewBackend(ctx, p.Config, p.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	if b.Memory != nil {
+		p.Lifecycle.Append(fx.StopHook(b.Memory.Close))
+	}
+	return b, nil
+}
+
+// ProducerParams are the producer's dependencies.
+type ProducerParams struct {
+	fx.In
+	Config   Config
+	Metadata fxconfig.Metadata
+	Backend  *Backend
+	Registry *SchemaRegistry
+	Logger   *zap.Logger `optional:"true"`
+}
+
+// ProducerResult provides the producer unnamed and as sns_producer.
+type ProducerResult struct {
+	fx.Out
+	Producer *Producer
+	Named    *Producer `name:"sns_producer"`
+}
+
+// NewProducerFx builds the producer. sns_producer.skip defaults to on in debug mode (outside
+// testing mode, where publishing goes to the in-memory backend).
+func NewProducerFx(p ProducerParams) ProducerResult {
+	skip := p.Metadata.Debug && !p.Metadata.Testing
+	if p.Config.Producer.Skip != nil {
+		skip = *p.Config.Producer.Skip
+	}
+	prod := NewProducer(p.Backend.SNS, p.Registry, p.Backend.Topics, ProducerOptions{
+		Skip: skip, Opaque: NewOpaque(p.Config.Opaque), Logger: p.Logger, MaxAttempts: p.Config.Producer.MaxAttempts,
+	})
+	return ProducerResult{Producer: prod, Named: prod}
+}
+
+// ConsumerParams are the consumer's dependencies.
+type ConsumerParams struct {
+	fx.In
+	Config   Config
+	Backend  *Backend
+	Registry *SchemaRegistry
+}
+
+// ConsumerResult provides the consumer unnamed and as sqs_consumer.
+type ConsumerResult struct {
+	fx.Out
+	Consumer *Consumer
+	Named    *Consumer `name:"sqs_consumer"`
+}
+
+// NewConsumerFx builds the consumer; it fails with [ErrNoQueue] when no queue is configured.
+func NewConsumerFx(p ConsumerParams) (ConsumerResult, error) {
+	opts, err := p.Config.consumerOptions()
+	if err != nil {
+		return ConsumerResult{}, err
+	}
+	c, err := NewConsumer(p.Backend.SQS, p.Registry, p.Backend.Queue, opts)
+	if err != nil {
+		return ConsumerResult{}, err
+	}
+	return ConsumerResult{Consumer: c, Named: c}, nil
+}
