@@ -146,31 +146,33 @@ type messageHead struct {
 // a *DecodeError wrapping *UnknownMediaTypeError, with the media type and opaque data still set in
 // the returned Decoded so a caller can ignore it knowingly.
 func (r *SchemaRegistry) Decode(body []byte) (Decoded, error) {
-	var head messageHead
-	if err := json.Unmarshal(body, &head); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field == "" {
-			return Decoded{}, &DecodeError{Err: fmt.Errorf("message is a JSON %s, not an object", te.Value)}
+	h, ok := scanHead(body)
+	if !ok {
+		var err error
+		if h, err = decodeHead(body); err != nil {
+			return Decoded{}, err
 		}
-		if errors.As(err, &te) {
-			p := jsonProblem(err)
-			return Decoded{}, &DecodeError{Field: p.Field, Err: errors.New(p.Reason)}
-		}
-		return Decoded{}, &DecodeError{Err: fmt.Errorf("malformed JSON: %w", err)}
 	}
-	if head.MediaType == nil || *head.MediaType == "" {
+	if !h.hasMediaType || h.mediaType == "" {
 		return Decoded{}, &DecodeError{Field: "mediaType", Err: errMissingMediaType}
 	}
-	d := Decoded{MediaType: *head.MediaType, Opaque: decodeOpaque(head.OpaqueData)}
-	if len(head.URI) > 0 && head.URI[0] == '"' {
-		_ = json.Unmarshal(head.URI, &d.URI)
+	if h.opaque == nil {
+		h.opaque = Opaque{}
 	}
+	d := Decoded{MediaType: h.mediaType, Opaque: h.opaque, URI: h.uri}
 	schema, err := r.Find(d.MediaType)
 	if err != nil {
+		if !json.Valid(body) {
+			return Decoded{}, &DecodeError{MediaType: d.MediaType, Err: errors.New("malformed JSON")}
+		}
 		return d, &DecodeError{MediaType: d.MediaType, Err: err}
 	}
 	p := reflect.New(schema.typ)
 	if err := json.Unmarshal(body, p.Interface()); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return Decoded{}, &DecodeError{MediaType: d.MediaType, Err: fmt.Errorf("malformed JSON: %w", err)}
+		}
 		fp := jsonProblem(err)
 		return d, &DecodeError{MediaType: d.MediaType, Field: fp.Field, Err: errors.New(fp.Reason)}
 	}
@@ -184,6 +186,31 @@ func (r *SchemaRegistry) Decode(body []byte) (Decoded, error) {
 	}
 	d.Content = p.Interface()
 	return d, nil
+}
+
+// decodeHead is the slow, precise path for bodies scanHead declines: it returns encoding/json's
+// verdict as a *DecodeError, or the head when the body is fine after all.
+func decodeHead(body []byte) (head, error) {
+	var mh messageHead
+	if err := json.Unmarshal(body, &mh); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return head{}, &DecodeError{Err: fmt.Errorf("message is a JSON %s, not an object", te.Value)}
+		}
+		if errors.As(err, &te) {
+			p := jsonProblem(err)
+			return head{}, &DecodeError{Field: p.Field, Err: errors.New(p.Reason)}
+		}
+		return head{}, &DecodeError{Err: fmt.Errorf("malformed JSON: %w", err)}
+	}
+	h := head{opaque: decodeOpaque(mh.OpaqueData)}
+	if mh.MediaType != nil {
+		h.mediaType, h.hasMediaType = *mh.MediaType, true
+	}
+	if len(mh.URI) > 0 && mh.URI[0] == '"' {
+		_ = json.Unmarshal(mh.URI, &h.uri)
+	}
+	return h, nil
 }
 
 // decodeOpaque lower-cases keys and turns non-string values into their JSON text; null is dropped.

@@ -36,6 +36,7 @@ type Backend struct {
 	region, account string
 	clock           func() time.Time
 	tag             string // random per backend; prefixes receipt handles
+	ids             idSource
 
 	mu         sync.RWMutex
 	queues     map[string]*queue // by URL
@@ -69,7 +70,7 @@ func New(opts ...Option) *Backend {
 	for _, o := range opts {
 		o(b)
 	}
-	b.tag = newUUID()[:8]
+	b.tag = b.ids.newUUID()[:8]
 	b.sns.b = b
 	b.sqs.b = b
 	return b

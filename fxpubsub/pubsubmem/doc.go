@@ -44,6 +44,8 @@
 //     deleted message succeeds; a handle the queue never issued is *sqstypes.ReceiptHandleIsInvalid.
 //   - Within a standard queue, messages are received in send order (AWS gives no order).
 //   - ApproximateNumberOf* counts are exact.
+//   - Strings and byte slices in received messages share the backend's immutable storage: read
+//     them, do not write through the pointers.
 //
 // # Not modelled
 //

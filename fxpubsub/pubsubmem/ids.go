@@ -5,27 +5,26 @@ import (
 	"sync"
 )
 
-// Random bytes for ids are read from crypto/rand in blocks, so an id costs one short critical section
-// rather than a system call.
-var entropy struct {
-	sync.Mutex
-	buf [4096]byte
-	off int
+// idSource reads random bytes for ids from crypto/rand in blocks, so an id costs one short critical
+// section rather than a system call. Each Backend owns one.
+type idSource struct {
+	mu     sync.Mutex
+	buf    [4096]byte
+	off    int
+	filled bool
 }
 
-func init() { entropy.off = len(entropy.buf) }
-
 // newUUID returns a random (version 4, RFC 9562) UUID in its canonical lower-case form.
-func newUUID() string {
+func (src *idSource) newUUID() string {
 	var u [16]byte
-	entropy.Lock()
-	if entropy.off+16 > len(entropy.buf) {
-		_, _ = rand.Read(entropy.buf[:]) // never fails (crypto/rand panics on failure since Go 1.24)
-		entropy.off = 0
+	src.mu.Lock()
+	if !src.filled || src.off+16 > len(src.buf) {
+		_, _ = rand.Read(src.buf[:]) // never fails (crypto/rand panics on failure since Go 1.24)
+		src.off, src.filled = 0, true
 	}
-	copy(u[:], entropy.buf[entropy.off:])
-	entropy.off += 16
-	entropy.Unlock()
+	copy(u[:], src.buf[src.off:])
+	src.off += 16
+	src.mu.Unlock()
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 

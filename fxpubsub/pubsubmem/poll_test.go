@@ -3,6 +3,7 @@ package pubsubmem_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,10 +37,11 @@ func TestLongPollWakesOnSend(t *testing.T) {
 	b := newBackend(t)
 	url := mustQueue(t, b, "q", nil)
 	res := pollAsync(context.Background(), b, url, 20)
+	waitParked(t, b, url)
 	select {
 	case r := <-res:
 		t.Fatalf("returned before any message: %+v", r)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	send(t, b, url, "wake")
 	select {
@@ -82,7 +84,7 @@ func TestCancelledLongPollTakesNothing(t *testing.T) {
 	url := mustQueue(t, b, "q", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	res := pollAsync(ctx, b, url, 20)
-	time.Sleep(20 * time.Millisecond) // let it park; correctness does not depend on it
+	waitParked(t, b, url)
 	cancel()
 	r := <-res
 	if !errors.Is(r.err, context.Canceled) {
@@ -101,7 +103,7 @@ func TestCloseWakesPollers(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		results = append(results, pollAsync(context.Background(), b, url, 20))
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitParked(t, b, url)
 	b.Close()
 	for _, res := range results {
 		select {
@@ -123,7 +125,7 @@ func TestDeleteQueueWakesPollers(t *testing.T) {
 	b := newBackend(t)
 	url := mustQueue(t, b, "q", nil)
 	res := pollAsync(context.Background(), b, url, 20)
-	time.Sleep(20 * time.Millisecond)
+	waitParked(t, b, url)
 	if _, err := b.SQS().DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: &url}); err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +204,17 @@ func TestConcurrentExactlyOnce(t *testing.T) {
 	}
 	if s := stats(t, b, url); s != [3]int{} {
 		t.Fatalf("left over: %v", s)
+	}
+}
+
+// waitParked polls, with a deadline, until a long poll is parked on the queue.
+func waitParked(t *testing.T, b *pubsubmem.Backend, url string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !b.PollerParked(url) {
+		if time.Now().After(deadline) {
+			t.Fatal("no long poll parked on the queue")
+		}
+		runtime.Gosched()
 	}
 }

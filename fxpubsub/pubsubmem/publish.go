@@ -157,13 +157,13 @@ func (b *Backend) publish(t *topic, ds []delivery, m *snsMessage) (msgID, seqNum
 		if e, dup := t.dedup.lookup(dedup, now); dup {
 			return e.msgID, e.seqNum, nil
 		}
-		msgID, seqNum = newUUID(), t.fifoState.nextSequenceNumber()
+		msgID, seqNum = b.ids.newUUID(), t.fifoState.nextSequenceNumber()
 		t.dedup.add(dedup, dedupEntry{msgID: msgID, seqNum: seqNum, expires: now + dedupWindow})
 	} else {
 		if m.dedupID != "" {
 			return "", "", snsInvalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
 		}
-		msgID = newUUID()
+		msgID = b.ids.newUUID()
 	}
 
 	var rawAttrs msgAttrs

@@ -76,13 +76,13 @@ func (q *queue) sendLocked(r *sendReq, now int64) (sendResult, error) {
 		}
 		m.dedupID = dedup
 		m.seqNum = q.nextSequenceNumber()
-		m.id = newUUID()
+		m.id = q.b.ids.newUUID()
 		q.dedup.add(dedup, dedupEntry{msgID: m.id, seqNum: m.seqNum, expires: now + dedupWindow})
 	} else {
 		if r.dedupID != "" {
 			return sendResult{}, invalidValue("The request include parameter MessageDeduplicationId which is not valid for this queue type")
 		}
-		m.id = newUUID()
+		m.id = q.b.ids.newUUID()
 	}
 	if delay == 0 {
 		delay = q.cfg.delay

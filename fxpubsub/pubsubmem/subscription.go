@@ -116,7 +116,7 @@ func (c *SNS) Subscribe(ctx context.Context, in *sns.SubscribeInput, _ ...func(*
 			return &sns.SubscribeOutput{SubscriptionArn: aws.String(s.arn)}, nil
 		}
 	}
-	s := &subscription{arn: t.arn + ":" + newUUID(), topic: t, endpoint: endpoint}
+	s := &subscription{arn: t.arn + ":" + c.b.ids.newUUID(), topic: t, endpoint: endpoint}
 	s.cfg.Store(cfg)
 	subs := make([]*subscription, len(t.subs), len(t.subs)+1)
 	copy(subs, t.subs)

@@ -1,0 +1,264 @@
+package fxpubsub
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// head is what the codec reads from a message before choosing its schema.
+type head struct {
+	mediaType    string
+	hasMediaType bool
+	uri          string
+	opaque       Opaque
+}
+
+// scanHead reads the top level of a message object in one pass without reflection: mediaType,
+// uri and opaqueData, skipping every other value. It does not fully validate JSON (the schema
+// decode that follows does; for an unknown media type the caller checks json.Valid). ok is false
+// for anything unusual, and the caller falls back to encoding/json for a precise error.
+func scanHead(b []byte) (h head, ok bool) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return h, false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return h, skipWS(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return h, false
+		}
+		keyStart := i
+		i, ok = skipString(b, i)
+		if !ok {
+			return h, false
+		}
+		key := b[keyStart:i]
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return h, false
+		}
+		i = skipWS(b, i+1)
+		if i >= len(b) {
+			return h, false
+		}
+		valStart := i
+		if i, ok = skipValue(b, i, 0); !ok {
+			return h, false
+		}
+		val := b[valStart:i]
+		switch string(key) {
+		case `"mediaType"`:
+			if val[0] != '"' {
+				return h, false
+			}
+			if h.mediaType, ok = unquote(val); !ok {
+				return h, false
+			}
+			h.hasMediaType = true
+		case `"uri"`:
+			if val[0] == '"' {
+				h.uri, _ = unquote(val)
+			} else {
+				h.uri = ""
+			}
+		case `"opaqueData"`:
+			switch val[0] {
+			case '{':
+				if h.opaque, ok = scanOpaque(val); !ok {
+					return h, false
+				}
+			case 'n':
+				h.opaque = nil
+			default:
+				return h, false
+			}
+		default:
+			if len(key) > 2 && hasEscape(key) {
+				return h, false // an escaped key might spell one of ours: let encoding/json decide
+			}
+		}
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return h, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return h, skipWS(b, i+1) == len(b)
+		default:
+			return h, false
+		}
+	}
+}
+
+// scanOpaque reads opaqueData: string values as strings, other scalars and nested values as their
+// JSON text, null dropped; keys lower-cased.
+func scanOpaque(b []byte) (Opaque, bool) {
+	o := make(Opaque, 8)
+	i := skipWS(b, 1)
+	if i < len(b) && b[i] == '}' {
+		return o, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		ks := i
+		var ok bool
+		if i, ok = skipString(b, i); !ok {
+			return nil, false
+		}
+		key, ok := unquote(b[ks:i])
+		if !ok {
+			return nil, false
+		}
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipWS(b, i+1)
+		vs := i
+		if i, ok = skipValue(b, i, 0); !ok {
+			return nil, false
+		}
+		val := b[vs:i]
+		switch {
+		case val[0] == '"':
+			s, ok := unquote(val)
+			if !ok {
+				return nil, false
+			}
+			o[lowerKey(key)] = s
+		case string(val) == "null":
+			delete(o, lowerKey(key))
+		default:
+			o[lowerKey(key)] = string(val)
+		}
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return o, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, true
+		case c == '\\':
+			i++
+		case c < 0x20:
+			return i, false
+		}
+	}
+	return i, false
+}
+
+// maxHeadDepth bounds nesting the head scanner walks through; deeper input falls back to
+// encoding/json (which has its own limit).
+const maxHeadDepth = 1000
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) || depth > maxHeadDepth {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return skipString(b, i)
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		i = skipWS(b, i+1)
+		if i < len(b) && b[i] == closer {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return i, false
+				}
+				if i, ok = skipString(b, i); !ok {
+					return i, false
+				}
+				i = skipWS(b, i)
+				if i >= len(b) || b[i] != ':' {
+					return i, false
+				}
+				i = skipWS(b, i+1)
+			}
+			if i, ok = skipValue(b, i, depth+1); !ok {
+				return i, false
+			}
+			i = skipWS(b, i)
+			if i >= len(b) {
+				return i, false
+			}
+			switch b[i] {
+			case ',':
+				i = skipWS(b, i+1)
+			case closer:
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	default:
+		start := i
+		for i < len(b) && (b[i] == '-' || b[i] == '+' || b[i] == '.' || (b[i] >= '0' && b[i] <= '9') || (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= 'A' && b[i] <= 'Z')) {
+			i++
+		}
+		return i, i > start
+	}
+}
+
+func hasEscape(s []byte) bool {
+	for _, c := range s {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// unquote decodes a JSON string token; the fast path needs no escapes and valid UTF-8.
+func unquote(tok []byte) (string, bool) {
+	inner := tok[1 : len(tok)-1]
+	if !hasEscape(inner) && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	var s string
+	if err := json.Unmarshal(tok, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
