@@ -113,6 +113,7 @@ type Daemon struct {
 	recvCancel  context.CancelFunc
 	handleCtx   context.Context
 	handleStop  context.CancelFunc
+	gather      sync.Mutex // one receiver gathers worker slots at a time
 	started     atomic.Bool
 	draining    atomic.Bool
 	startOnce   sync.Once
@@ -276,20 +277,46 @@ func (d *Daemon) receive(id int) {
 	}
 }
 
-// acquire takes at least one and at most max worker slots.
-func (d *Daemon) acquire(ctx context.Context, max int) (int, error) {
+// gatherLinger is how long a receiver holding some free worker slots waits for more, so that it
+// asks SQS for a full batch (fewer calls per message) without leaving free workers idle for long.
+const gatherLinger = 5 * time.Millisecond
+
+// acquire takes at least one and at most want worker slots. One receiver gathers at a time: it
+// waits for the first free slot, then up to gatherLinger for the rest of a batch.
+func (d *Daemon) acquire(ctx context.Context, want int) (int, error) {
+	d.gather.Lock()
+	defer d.gather.Unlock()
 	select {
 	case <-d.slots:
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+	want = min(want, d.opts.Concurrency)
 	n := 1
-	for n < max {
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	for n < want {
 		select {
 		case <-d.slots:
 			n++
+			continue
 		default:
+		}
+		if linger == nil {
+			linger = time.NewTimer(gatherLinger)
+		}
+		select {
+		case <-d.slots:
+			n++
+		case <-linger.C:
 			return n, nil
+		case <-ctx.Done():
+			d.release(n)
+			return 0, ctx.Err()
 		}
 	}
 	return n, nil

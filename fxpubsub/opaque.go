@@ -42,7 +42,7 @@ func (o Opaque) Set(key, value string) { o[lowerKey(key)] = value }
 
 // Clone returns a copy; a nil Opaque clones to an empty one.
 func (o Opaque) Clone() Opaque {
-	c := make(Opaque, len(o)+4)
+	c := make(Opaque, len(o)+6) // room for what the dispatcher adds
 	maps.Copy(c, o)
 	return c
 }
