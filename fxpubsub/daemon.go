@@ -83,12 +83,15 @@ func (o *DaemonOptions) defaults() {
 
 // DaemonStats counts the daemon's work since start.
 type DaemonStats struct {
-	Received, Handled                    int64
-	ReceiveCalls, EmptyReceives          int64
-	ReceiveErrors                        int64
-	DeleteBatchCalls, VisibilityCalls    int64
-	DeleteEntries, VisibilityEntries     int64
-	SettleFailures                       int64
+	Received, Handled                 int64
+	ReceiveCalls, EmptyReceives       int64
+	ReceiveErrors                     int64
+	DeleteBatchCalls, VisibilityCalls int64
+	DeleteEntries, VisibilityEntries  int64
+	SettleFailures                    int64
+	// PendingDeletes and PeakPendingDeletes count handled messages whose delete is queued or in a
+	// call that has not returned: the handled-but-not-yet-deleted backlog.
+	PendingDeletes, PeakPendingDeletes   int64
 	Extensions, Released, InFlight, Busy int64
 }
 
@@ -486,6 +489,7 @@ func (d *Daemon) Stats() DaemonStats {
 		s.DeleteBatchCalls, s.DeleteEntries = d.deletes.nCalls.Load(), d.deletes.nEntries.Load()
 		s.VisibilityCalls, s.VisibilityEntries = d.changes.nCalls.Load(), d.changes.nEntries.Load()
 		s.SettleFailures = d.deletes.nFailed.Load() + d.changes.nFailed.Load()
+		s.PendingDeletes, s.PeakPendingDeletes = d.deletes.pending.Load(), d.deletes.peak.Load()
 	}
 	return s
 }

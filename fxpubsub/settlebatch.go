@@ -58,6 +58,7 @@ type settleBatcher struct {
 	done   chan struct{}
 
 	nCalls, nEntries, nFailed atomic.Int64
+	pending, peak             atomic.Int64 // entries queued or in a call not yet finished
 }
 
 func newSettleBatcher(kind settleKind, client SQSClient, queueURL string, flush time.Duration, maxCalls, maxAttempts int, logger *zap.Logger) *settleBatcher {
@@ -76,6 +77,10 @@ func (b *settleBatcher) add(e settleEntry) bool {
 	defer b.mu.RUnlock()
 	if b.closed {
 		return false
+	}
+	if n := b.pending.Add(1); n > b.peak.Load() {
+		for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
+		}
 	}
 	b.in <- e
 	return true
@@ -144,6 +149,7 @@ func (b *settleBatcher) run() {
 
 // send makes the batch call, retrying retryable failures.
 func (b *settleBatcher) send(batch []settleEntry) {
+	defer b.pending.Add(-int64(len(batch)))
 	ctx := b.ctx
 	for attempt := 1; len(batch) > 0; attempt++ {
 		last := attempt >= b.maxAttempts
