@@ -330,3 +330,29 @@ func TestProduceRefusesBadContent(t *testing.T) {
 		t.Fatalf("missing topic: got %v", err)
 	}
 }
+
+func TestProduceFIFO(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg awstest.Target) {
+		r := newRig(t, tg, awstest.PipelineOptions{FIFO: true, Raw: true})
+		ctx := context.Background()
+		for i := range 4 {
+			if _, err := r.producer.Produce(ctx, orderMT, orderCreated{URI: "https://orders/f", OrderID: fmt.Sprint(i)}, fxpubsub.MessageGroupID("customer-1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// FIFO queues hand out one group's messages in order (fauxqs one per receive).
+		for i := range 4 {
+			m := r.consumeN(t, 1, 20*time.Second)
+			c, _ := fxpubsub.ContentAs[orderCreated](m[0])
+			if c == nil || c.OrderID != fmt.Sprint(i) {
+				t.Fatalf("message %d out of order: %+v", i, m[0].Content)
+			}
+			for _, extra := range m[1:] {
+				_ = extra.Nack(ctx, 0)
+			}
+			if err := m[0].Ack(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
