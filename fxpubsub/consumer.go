@@ -149,8 +149,9 @@ func (c *Consumer) newMessage(raw *sqstypes.Message, s settler) *Message {
 			m.SentAt = time.UnixMilli(ms)
 		}
 	}
-	d, topic, err := decodeBody(c.opts.Envelope, c.registry, body)
-	m.MediaType, m.Content, m.Opaque, m.URI, m.TopicARN, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, topic, err
+	d, sns, err := decodeBody(c.opts.Envelope, c.registry, body)
+	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, err
+	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
 	if m.Opaque == nil {
 		m.Opaque = Opaque{}
 	}

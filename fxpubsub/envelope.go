@@ -65,49 +65,52 @@ var notificationMarker = []byte(`"Notification"`)
 // the body itself when it is not a notification (raw delivery). A body is a notification only when
 // it has the full shape (Type "Notification", TopicArn, MessageId, a string Message) and no
 // mediaType of its own, so a payload that merely has a "Message" field is not mistaken for one.
-func unwrapSNS(body []byte) (msg []byte, topicARN string, err error) {
+func unwrapSNS(body []byte) (msg []byte, env snsInfo) {
 	if !bytes.Contains(body, notificationMarker) {
-		return body, "", nil
+		return body, env
 	}
 	var n snsNotification
 	if err := json.Unmarshal(body, &n); err != nil {
-		return body, "", nil //nolint:nilerr // not a notification; the codec reports the JSON error
+		return body, env // not a notification; the codec reports the JSON error
 	}
 	if n.Type != "Notification" || n.TopicARN == "" || n.MessageID == "" || n.Message == nil || n.MediaType != nil {
-		return body, "", nil
+		return body, env
 	}
-	return []byte(*n.Message), n.TopicARN, nil
+	return []byte(*n.Message), snsInfo{topicARN: n.TopicARN, messageID: n.MessageID}
+}
+
+// snsInfo is what an SNS notification says about its message.
+type snsInfo struct {
+	topicARN  string
+	messageID string
 }
 
 // decodeBody turns an SQS body into a Decoded message by the envelope strategy.
-func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, string, error) {
+func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, snsInfo, error) {
 	switch env {
 	case EnvelopeRaw:
 		var v any
 		if err := json.Unmarshal(body, &v); err != nil {
-			return Decoded{MediaType: RawMediaType}, "", &DecodeError{MediaType: RawMediaType, Err: fmt.Errorf("malformed JSON: %w", err)}
+			return Decoded{MediaType: RawMediaType}, snsInfo{}, &DecodeError{MediaType: RawMediaType, Err: fmt.Errorf("malformed JSON: %w", err)}
 		}
-		return Decoded{MediaType: RawMediaType, Content: v, Opaque: Opaque{}}, "", nil
+		return Decoded{MediaType: RawMediaType, Content: v, Opaque: Opaque{}}, snsInfo{}, nil
 	case EnvelopeNaive:
 		d, err := registry.Decode(body)
 		var ue *UnknownMediaTypeError
 		if err == nil || !errors.As(err, &ue) {
-			return d, "", err
+			return d, snsInfo{}, err
 		}
 		m := map[string]any{}
 		if err := json.Unmarshal(body, &m); err != nil {
-			return d, "", &DecodeError{MediaType: d.MediaType, Err: err}
+			return d, snsInfo{}, &DecodeError{MediaType: d.MediaType, Err: err}
 		}
 		delete(m, "mediaType")
 		delete(m, "opaqueData")
 		d.Content = m
-		return d, "", nil
+		return d, snsInfo{}, nil
 	default:
-		msg, topic, err := unwrapSNS(body)
-		if err != nil {
-			return Decoded{}, topic, err
-		}
+		msg, info := unwrapSNS(body)
 		d, err := registry.Decode(msg)
-		return d, topic, err
+		return d, info, err
 	}
 }

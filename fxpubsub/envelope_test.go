@@ -24,9 +24,9 @@ func TestUnwrapSNS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg, topic, err := unwrapSNS([]byte(tt.body))
-			if err != nil || string(msg) != tt.wantMsg || topic != tt.wantTopic {
-				t.Fatalf("got %s, %q, %v; want %s, %q", msg, topic, err, tt.wantMsg, tt.wantTopic)
+			msg, info := unwrapSNS([]byte(tt.body))
+			if string(msg) != tt.wantMsg || info.topicARN != tt.wantTopic || (tt.wantTopic != "" && info.messageID != "m") {
+				t.Fatalf("got %s, %+v; want %s, %q", msg, info, tt.wantMsg, tt.wantTopic)
 			}
 		})
 	}

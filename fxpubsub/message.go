@@ -28,6 +28,9 @@ type Message struct {
 	SentAt time.Time
 	// TopicARN is the SNS topic of an envelope-delivered message ("" for raw delivery).
 	TopicARN string
+	// SNSMessageID is the id SNS gave the message (what Producer.Produce returned), read from the
+	// envelope ("" for raw delivery).
+	SNSMessageID string
 	// Body is the SQS body as received.
 	Body []byte
 	// Err is why the message could not be decoded (a *DecodeError), or nil. Such a message still
