@@ -12,7 +12,7 @@ import (
 
 func message(mt, id string) *fxpubsub.Message {
 	return &fxpubsub.Message{
-		MediaType: mt, MessageID: id, ReceiveCount: 1, TopicARN: topicARN, Opaque: fxpubsub.Opaque{"x-request-id": "r"},
+		MediaType: mt, MessageID: id, SNSMessageID: "sns-" + id, ReceiveCount: 1, TopicARN: topicARN, Opaque: fxpubsub.Opaque{"x-request-id": "r"},
 		Body: []byte(`{"Type":"Notification","MessageId":"sns-` + id + `","TopicArn":"` + topicARN + `","Message":"{}"}`),
 	}
 }
@@ -26,6 +26,7 @@ func TestResultsHook(t *testing.T) {
 	ctx := fxpubsub.WithOpaque(context.Background(), fxpubsub.Opaque{"handler": "h2"})
 	raw := message("b", "2")
 	raw.Body = []byte(`{"mediaType":"b","Message":"Notification"}`) // raw delivery: no SNS id
+	raw.SNSMessageID = ""
 	raw.ReceiveCount = 3
 	hook(ctx, raw, fxpubsub.Result{Type: fxpubsub.Retried, Reason: "later", Err: errors.New("nack")})
 	hook(context.Background(), message("a", "3"), fxpubsub.Result{Type: fxpubsub.Ignored, Reason: "no handler registered for a"})
