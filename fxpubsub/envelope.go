@@ -18,11 +18,11 @@ const (
 	// or, with raw delivery, the message JSON itself; it is decoded and validated by its schema.
 	EnvelopeCodec Envelope = "codec"
 	// EnvelopeRaw: the body is any JSON value; media type is "application/json" and the content is
-	// the parsed JSON (map[string]any for objects), with no schema.
+	// the parsed JSON as a *any, with no schema (register handlers with T = any).
 	EnvelopeRaw Envelope = "raw"
 	// EnvelopeNaive: the body is a flat message JSON ({"mediaType": ..., fields...}) as written for
 	// local replay; content is decoded by its schema when one exists, else it is the map of the
-	// remaining fields. opaqueData is read (the original's naive envelope ignored it).
+	// remaining fields (a *map[string]any). opaqueData is read (the original's naive envelope ignored it).
 	EnvelopeNaive Envelope = "naive"
 )
 
@@ -93,7 +93,7 @@ func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, s
 		if err := json.Unmarshal(body, &v); err != nil {
 			return Decoded{MediaType: RawMediaType}, snsInfo{}, &DecodeError{MediaType: RawMediaType, Err: fmt.Errorf("malformed JSON: %w", err)}
 		}
-		return Decoded{MediaType: RawMediaType, Content: v, Opaque: Opaque{}}, snsInfo{}, nil
+		return Decoded{MediaType: RawMediaType, Content: rawContent(v), Opaque: Opaque{}}, snsInfo{}, nil
 	case EnvelopeNaive:
 		d, err := registry.Decode(body)
 		var ue *UnknownMediaTypeError
@@ -106,7 +106,7 @@ func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, s
 		}
 		delete(m, "mediaType")
 		delete(m, "opaqueData")
-		d.Content = m
+		d.Content = &m
 		return d, snsInfo{}, nil
 	default:
 		msg, info := unwrapSNS(body)
@@ -114,3 +114,7 @@ func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, s
 		return d, info, err
 	}
 }
+
+// rawContent wraps schema-less content like decoded content, as a *any: register raw handlers
+// with T = any.
+func rawContent(v any) any { return &v }

@@ -1,0 +1,278 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/microcosm-go/pubsub/fxconfig"
+	"go.uber.org/dig"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+)
+
+// Exit codes of [Main].
+const (
+	ExitOK      = 0 // stopped by SIGINT/SIGTERM (after draining), or the end of replay input
+	ExitFailure = 1 // start-up failed, or the daemon stopped on a fatal error
+	ExitUsage   = 2 // bad command line
+)
+
+// Main runs a consumer daemon, the original's ConsumerDaemon().run(): it parses args (without the
+// program name), builds an fx app from [Module], [RunConsumer], [ServeHealth] and opts (the app's
+// handlers and collaborators), starts it, and runs until SIGINT or SIGTERM (it then drains and
+// returns 0) or until the daemon stops by itself (0 at the end of replay input, 1 on a fatal error
+// such as a queue that does not exist). Start-up failures return 1 and usage errors 2, each
+// reported on stderr in one line. name is the app name: the metadata name and the prefix of
+// environment variables (NAME__SECTION__KEY). Call it from main:
+//
+//	func main() { os.Exit(fxpubsub.Main("example", os.Args[1:], handlers)) }
+//
+// Flags:
+//
+//	--sqs-queue-url QUEUE  the queue to consume: a URL, a queue name (resolved with GetQueueUrl),
+//	                       or the path of an existing JSON-lines file to replay (see ReplayReader)
+//	--stdin                replay JSON lines from stdin; the envelope defaults to naive
+//	--envelope NAME        codec, raw or naive (or the original's class names): sqs_envelope.strategy_name
+//	--health-addr ADDR     serve GET /health on ADDR (health.addr; see NewHealthHandler)
+//	--config PATH          config file, repeatable
+//	--set key=value        set a config key, repeatable
+//	--debug                human-readable logs and fx's own event log
+//	--testing              in-memory SNS/SQS instead of AWS
+//	--help                 print usage and return 0
+//
+// The flags set sqs_consumer.sqs_queue_url, sqs_envelope.strategy_name, health.addr, debug and
+// testing with the highest precedence (see package fxconfig). Without --debug, fx's own event log
+// is off.
+//
+// A replay (--stdin or a file) swaps the backend's SQS client for a [ReplayReader] with one
+// receiver, while SNS stays as configured (in-memory with --testing); each input line is handled
+// once, and the daemon stops by itself at the end of the input with exit code 0, even when some
+// messages FAILED (their results are logged). A read error on the input makes the exit code 1.
+func Main(name string, args []string, opts ...fx.Option) int {
+	return MainContext(context.Background(), name, args, os.Stdin, os.Stdout, os.Stderr, opts...)
+}
+
+// MainContext is [Main] with its context and standard streams made explicit, for tests and
+// embedding: cancelling ctx stops the daemon like SIGTERM (drain, return 0); --stdin reads stdin;
+// usage goes to stdout for --help, usage errors and failures to stderr. Logs still go to the
+// process's stderr (see fxconfig.NewLogger).
+func MainContext(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...fx.Option) int {
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err))
+		return code
+	}
+	cmd, err := parseMainArgs(name, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		cmd.usage(stdout)
+		return ExitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", name, oneLine(err), name)
+		return ExitUsage
+	}
+
+	var replay *ReplayReader
+	switch {
+	case cmd.stdin:
+		replay = NewReplayReader(stdin, "stdin")
+	case cmd.replayFile != "":
+		f, err := os.Open(cmd.replayFile)
+		if err != nil {
+			return fail(ExitFailure, fmt.Errorf("replay: %w", err))
+		}
+		defer f.Close()
+		replay = NewReplayReader(f, cmd.replayFile)
+	}
+
+	var daemon *Daemon
+	appOpts := []fx.Option{
+		fxconfig.WithInput(cmd.input),
+		Module,
+		RunConsumer(),
+		ServeHealth(),
+		fx.Populate(&daemon),
+	}
+	if cmd.debug {
+		appOpts = append(appOpts, fx.WithLogger(fxconfig.EventLogger))
+	} else {
+		appOpts = append(appOpts, fx.NopLogger)
+	}
+	if replay != nil {
+		appOpts = append(appOpts, fx.Decorate(replayBackend(replay)))
+	}
+	app := fx.New(append(appOpts, opts...)...)
+	if err := app.Err(); err != nil {
+		err = dig.RootCause(err)
+		if errors.Is(err, ErrNoQueue) {
+			err = fmt.Errorf("%w; pass --sqs-queue-url (or --testing for the in-memory backend)", err)
+		}
+		return fail(ExitFailure, err)
+	}
+
+	// Start on a context of its own: a cancelled ctx means "stop", which happens right after start.
+	// (fx returns a start-context error while hooks may still be starting, so a failed start is
+	// always followed by Stop, which stops whatever did start.)
+	startCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), app.StartTimeout())
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), app.StopTimeout())
+		defer cancelStop()
+		_ = app.Stop(stopCtx)
+		return fail(ExitFailure, fmt.Errorf("start: %w", dig.RootCause(err)))
+	}
+
+	code := ExitOK
+	var fatal error
+	select {
+	case sig := <-app.Wait():
+		code = sig.ExitCode
+		if code != ExitOK {
+			fatal = daemon.Err()
+		}
+	case <-ctx.Done():
+	}
+
+	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), app.StopTimeout())
+	defer cancelStop()
+	stopErr := app.Stop(stopCtx)
+
+	switch {
+	case fatal != nil:
+		fail(code, fatal)
+	case code != ExitOK:
+		fail(code, errors.New("stopped with a fatal error (see the log)"))
+	}
+	if stopErr != nil {
+		fail(ExitFailure, fmt.Errorf("stop: %w", stopErr))
+		code = max(code, ExitFailure)
+	}
+	if replay != nil && replay.Err() != nil {
+		fail(ExitFailure, fmt.Errorf("replay: %w", replay.Err()))
+		code = max(code, ExitFailure)
+	}
+	return code
+}
+
+// mainCommand is a parsed command line.
+type mainCommand struct {
+	name       string
+	fs         *flag.FlagSet
+	input      fxconfig.Input
+	stdin      bool
+	replayFile string
+	debug      bool
+}
+
+func parseMainArgs(name string, args []string) (*mainCommand, error) {
+	cmd := &mainCommand{name: name, input: fxconfig.Input{Name: name}}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	cmd.fs = fs
+	fxconfig.BindFlags(fs, &cmd.input)
+	queue := fs.String("sqs-queue-url", "", "the `queue` to consume: a URL, a queue name, or a JSON-lines file to replay")
+	fs.BoolVar(&cmd.stdin, "stdin", false, "replay JSON lines from stdin (the envelope defaults to naive)")
+	envelope := fs.String("envelope", "", "envelope `name`: codec (default), raw or naive")
+	healthAddr := fs.String("health-addr", "", "serve GET /health on `addr`, e.g. 127.0.0.1:8080")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cmd, err
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+			return cmd, fmt.Errorf("unknown flag -%s", f)
+		}
+		return cmd, err
+	}
+	if fs.NArg() > 0 {
+		return cmd, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := func(key string, v any) {
+		if cmd.input.Flags == nil {
+			cmd.input.Flags = map[string]any{}
+		}
+		cmd.input.Flags[key] = v
+	}
+	if *queue != "" && cmd.stdin {
+		return cmd, errors.New("--stdin and --sqs-queue-url are mutually exclusive")
+	}
+	if *queue != "" {
+		if fi, err := os.Stat(*queue); err == nil && fi.Mode().IsRegular() {
+			cmd.replayFile = *queue
+		} else {
+			set("sqs_consumer.sqs_queue_url", *queue)
+		}
+	}
+	if *envelope != "" {
+		env, err := ParseEnvelope(*envelope)
+		if err != nil {
+			return cmd, fmt.Errorf("--envelope: %w", err)
+		}
+		set("sqs_envelope.strategy_name", string(env))
+	} else if _, ok := cmd.input.Flags["sqs_envelope.strategy_name"]; cmd.stdin && !ok {
+		set("sqs_envelope.strategy_name", string(EnvelopeNaive))
+	}
+	if *healthAddr != "" {
+		if _, _, err := net.SplitHostPort(*healthAddr); err != nil {
+			return cmd, fmt.Errorf("--health-addr: %w", err)
+		}
+		set("health.addr", *healthAddr)
+	}
+	if cmd.stdin || cmd.replayFile != "" {
+		// A replay is one stream: one receiver reads it (the daemon's default is several).
+		set("sqs_consumer.receivers", 1)
+	}
+	cmd.debug, _ = cmd.input.Flags["debug"].(bool)
+	return cmd, nil
+}
+
+func (c *mainCommand) usage(w io.Writer) {
+	fmt.Fprintf(w, `Usage: %[1]s [flags]
+
+%[1]s is a consumer daemon: it receives messages from one SQS queue and hands each to the handler
+for its media type, until SIGINT or SIGTERM (then it drains in-flight messages and exits 0).
+
+Flags:
+`, c.name)
+	c.fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		left := "  --" + f.Name
+		if arg != "" {
+			left += " " + arg
+		}
+		fmt.Fprintf(w, "%-28s %s\n", left, usage)
+	})
+	fmt.Fprintf(w, `
+Configuration, later wins: defaults, config files (--config, or $%[1]s__SETTINGS),
+environment variables (%[1]s__<SECTION>__<KEY>), flags.
+
+Exit status: 0 after SIGINT/SIGTERM or at the end of a replay, 1 when start-up fails or the
+consumer stops on a fatal error (e.g. the queue does not exist), 2 for a bad command line.
+`, strings.ToUpper(strings.ReplaceAll(c.name, "-", "_")))
+}
+
+// replayBackend returns a decorator that swaps the backend's queue for r and logs r's counts when
+// the app stops (after the daemon has drained).
+func replayBackend(r *ReplayReader) func(fx.Lifecycle, *Backend, *zap.Logger) *Backend {
+	return func(lc fx.Lifecycle, b *Backend, log *zap.Logger) *Backend {
+		rb := *b
+		rb.SQS, rb.Queue = r, r.QueueURL()
+		lc.Append(fx.StopHook(func() {
+			_ = r.Close()
+			s := r.Stats()
+			log.Info("replay finished", zap.String("input", r.QueueURL()), zap.Int64("lines", s.Lines),
+				zap.Int64("messages", s.Messages), zap.Int64("deleted", s.Deleted), zap.Int64("not_deleted", s.VisibilityChanges))
+		}))
+		return &rb
+	}
+}
+
+// oneLine flattens err (joined errors are newline-separated) into one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}
