@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -81,6 +82,11 @@ func batchError(results []BatchResult) error {
 // publishAll publishes every non-nil prepared message, recording ids and errors in results.
 func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results []BatchResult) {
 	if p.opts.Skip {
+		for _, o := range prepared {
+			if o != nil {
+				skipPublish(o)
+			}
+		}
 		return
 	}
 	var pending []int
@@ -102,6 +108,7 @@ func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results
 		if err := sleepCtx(ctx, retryDelay(attempt)); err != nil {
 			for _, i := range pending {
 				results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: prepared[i].topicARN, Err: err}
+				endPublish(prepared[i], "", results[i].Err)
 			}
 			return
 		}
@@ -140,8 +147,27 @@ func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
 	return chunks
 }
 
-// publishChunk sends one PublishBatch and returns the indices to retry.
+// publishChunk sends one PublishBatch and returns the indices to retry; with telemetry, it
+// records sns_producer and ends the spans of the entries it settled.
 func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last bool) []int {
+	t := p.opts.Telemetry
+	metered := t.producerMetered(ctx)
+	if !metered && !t.tracing() {
+		return p.sendChunk(ctx, prepared, chunk, results, last)
+	}
+	start := time.Now()
+	retry := p.sendChunk(ctx, prepared, chunk, results, last)
+	elapsed := time.Since(start)
+	for _, i := range chunk {
+		if !slices.Contains(retry, i) {
+			t.finishPublish(ctx, prepared[i], results[i].MessageID, results[i].Err, elapsed, metered)
+		}
+	}
+	return retry
+}
+
+// sendChunk makes one PublishBatch call and returns the indices to retry.
+func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last bool) []int {
 	topic := prepared[chunk[0]].topicARN
 	entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
 	for j, i := range chunk {
@@ -284,6 +310,11 @@ func (d *Deferred) Len() int { return len(d.msgs) }
 // error (or panic) propagates.
 func (p *Producer) Deferred(ctx context.Context, fn func(ctx context.Context, d *Deferred) error) error {
 	d := &Deferred{p: p}
+	defer func() {
+		for _, o := range d.msgs { // spans of messages discarded by an error or panic
+			skipPublish(o)
+		}
+	}()
 	if err := fn(ctx, d); err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ type DaemonOptions struct {
 	// Receivers is the number of concurrent long-polling receivers (default 4).
 	Receivers int
 	// Concurrency bounds the messages being handled at once: the worker pool's size and the number
-	// of received-but-unsettled messages (default 32). A receiver asks SQS for only as many messages
+	// of received-but-unsettled messages (default 64). A receiver asks SQS for only as many messages
 	// as there are free workers, so no message waits in a local buffer behind a slow one.
 	Concurrency int
 	// FlushInterval is how long a partial batch of deletes or visibility changes waits for company
@@ -52,6 +52,9 @@ type DaemonOptions struct {
 	// OnStopped is called once if the daemon stops receiving by itself: err is nil at the end of
 	// replay input, else the fatal error (for example, the queue does not exist).
 	OnStopped func(err error)
+	// Telemetry records receive durations, batch metrics and the [DaemonStats] gauges and counters
+	// (default nil: none). Give the dispatcher the same one for per-message metrics and spans.
+	Telemetry *Telemetry
 }
 
 func (o *DaemonOptions) defaults() {
@@ -59,7 +62,7 @@ func (o *DaemonOptions) defaults() {
 		o.Receivers = 4
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 32
+		o.Concurrency = 64
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 50 * time.Millisecond
@@ -107,7 +110,7 @@ type Daemon struct {
 	queueURL   string
 	visibility time.Duration
 	slots      chan struct{}
-	work       chan *Message
+	work       chan workItem
 	deletes    *settleBatcher
 	changes    *settleBatcher
 	inflight   inflightSet
@@ -125,11 +128,20 @@ type Daemon struct {
 	workers     sync.WaitGroup
 	background  sync.WaitGroup
 	stoppedOnce sync.Once
+	endOnce     sync.Once
 	ready       chan struct{} // closed when the receivers run (or start failed)
 	stopErr     error
+	fatalErr    atomic.Pointer[error]
 
 	received, handled, receiveCalls, emptyReceives, receiveErrors, extensions, released atomic.Int64
 	health                                                                              receiverHealth
+	tel                                                                                 *daemonTelemetry // nil: no telemetry
+}
+
+// workItem is a received message on its way to a worker; batch is set when batch metrics are on.
+type workItem struct {
+	m     *Message
+	batch *receiveBatch
 }
 
 // NewDaemon returns a daemon consuming with consumer and dispatching with dispatcher.
@@ -137,6 +149,7 @@ func NewDaemon(consumer *Consumer, dispatcher *Dispatcher, opts DaemonOptions) *
 	opts.defaults()
 	d := &Daemon{consumer: consumer, dispatcher: dispatcher, opts: opts, ready: make(chan struct{})}
 	d.inflight.m = map[*Message]time.Time{}
+	d.tel = opts.Telemetry.forDaemon(queueName(consumer.queue))
 	return d
 }
 
@@ -148,11 +161,17 @@ func (d *Daemon) Start(context.Context) error {
 		d.started.Store(true)
 		d.recvCtx, d.recvCancel = context.WithCancel(context.Background())
 		d.handleCtx, d.handleStop = context.WithCancel(context.Background())
+		if d.tel != nil {
+			d.handleCtx = withQueueName(d.handleCtx, d.tel.queue)
+			if err := d.tel.register(d); err != nil {
+				d.opts.Logger.Warn("daemon metrics not registered", zap.Error(err))
+			}
+		}
 		d.slots = make(chan struct{}, d.opts.Concurrency)
 		for range d.opts.Concurrency {
 			d.slots <- struct{}{}
 		}
-		d.work = make(chan *Message, d.opts.Concurrency)
+		d.work = make(chan workItem, d.opts.Concurrency)
 		d.background.Add(1)
 		go d.run()
 	})
@@ -238,7 +257,15 @@ func (d *Daemon) receive(id int) {
 			return
 		}
 		d.receiveCalls.Add(1)
+		metered := d.tel.receiveMetered(ctx)
+		var t0 time.Time
+		if metered {
+			t0 = time.Now()
+		}
 		msgs, err := d.consumer.receive(ctx, n, d, d.consumer.opts.Wait)
+		if metered && ctx.Err() == nil {
+			d.tel.recordReceive(ctx, time.Since(t0), len(msgs), err)
+		}
 		if err != nil {
 			d.release(n)
 			switch {
@@ -274,8 +301,12 @@ func (d *Daemon) receive(id int) {
 		d.received.Add(int64(len(msgs)))
 		now := time.Now()
 		d.inflight.addAll(msgs, now)
+		var batch *receiveBatch
+		if metered {
+			batch = newReceiveBatch(len(msgs), now)
+		}
 		for _, m := range msgs {
-			d.work <- m
+			d.work <- workItem{m, batch}
 		}
 	}
 }
@@ -333,12 +364,18 @@ func (d *Daemon) release(n int) {
 
 func (d *Daemon) worker() {
 	defer d.workers.Done()
-	for m := range d.work {
+	for it := range d.work {
 		if d.draining.Load() {
-			d.releaseMessage(m)
+			d.releaseMessage(it.m)
+			if it.batch != nil {
+				d.tel.done(d.handleCtx, it.batch, false, 0)
+			}
 		} else {
-			d.dispatcher.Dispatch(d.handleCtx, m)
+			r := d.dispatcher.Dispatch(d.handleCtx, it.m)
 			d.handled.Add(1)
+			if it.batch != nil {
+				d.tel.done(d.handleCtx, it.batch, true, r.Type)
+			}
 		}
 		d.release(1)
 	}
@@ -412,6 +449,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 	if d.deletes == nil { // never got going
 		d.handleStop()
 		d.background.Wait()
+		d.tel.unregister()
 		return nil
 	}
 	d.draining.Store(true)
@@ -435,6 +473,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 	d.handleStop()
 	d.background.Wait()
 	err = errors.Join(err, d.deletes.close(ctx), d.changes.close(ctx))
+	d.tel.unregister()
 	d.opts.Logger.Info("consumer stopped", zap.Int64("handled", d.handled.Load()), zap.Int64("released", d.released.Load()))
 	return err
 }
@@ -443,6 +482,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 func (d *Daemon) stopped(err error) {
 	d.stoppedOnce.Do(func() {
 		if err != nil {
+			d.fatalErr.Store(&err)
 			d.opts.Logger.Error("consumer stopping: fatal error", zap.Error(err))
 		} else {
 			d.opts.Logger.Info("consumer reached the end of its input")
@@ -455,6 +495,10 @@ func (d *Daemon) stopped(err error) {
 
 // endOfInput waits for every receiver to finish and every slot to come back, then reports.
 func (d *Daemon) endOfInput() {
+	d.endOnce.Do(d.awaitEndOfInput)
+}
+
+func (d *Daemon) awaitEndOfInput() {
 	d.background.Add(1)
 	go func() {
 		defer d.background.Done()
@@ -469,6 +513,15 @@ func (d *Daemon) endOfInput() {
 		d.release(d.opts.Concurrency)
 		d.stopped(nil)
 	}()
+}
+
+// Err returns the fatal error that stopped the daemon by itself (a missing queue, rejected
+// credentials), or nil.
+func (d *Daemon) Err() error {
+	if p := d.fatalErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Stats returns counters since start.
@@ -492,6 +545,16 @@ func (d *Daemon) Stats() DaemonStats {
 		s.PendingDeletes, s.PeakPendingDeletes = d.deletes.pending.Load(), d.deletes.peak.Load()
 	}
 	return s
+}
+
+// batchers returns the settle batchers once the daemon runs (nil before).
+func (d *Daemon) batchers() (deletes, changes *settleBatcher) {
+	select {
+	case <-d.ready:
+		return d.deletes, d.changes
+	default:
+		return nil, nil
+	}
 }
 
 // Healthy returns nil while every receiver is running and none has been failing for longer than a

@@ -27,6 +27,7 @@ type DispatcherParams struct {
 	Registrations []Registration `group:"pubsub.handlers"`
 	Hooks         []ResultHook   `group:"pubsub.result_hooks"`
 	Logger        *zap.Logger    `optional:"true"`
+	Telemetry     *Telemetry     `optional:"true"`
 }
 
 // DispatcherResult provides the dispatcher (also as sqs_message_dispatcher) and the handler
@@ -47,6 +48,7 @@ func NewDispatcherFx(p DispatcherParams) (DispatcherResult, error) {
 	}
 	opts := p.Config.dispatcherOptions()
 	opts.Logger = p.Logger
+	opts.Telemetry = p.Telemetry
 	for _, h := range p.Hooks {
 		if h != nil {
 			opts.Hooks = append(opts.Hooks, h)
@@ -65,6 +67,7 @@ type DaemonParams struct {
 	Consumer   *Consumer
 	Dispatcher *Dispatcher
 	Logger     *zap.Logger `optional:"true"`
+	Telemetry  *Telemetry  `optional:"true"`
 }
 
 // NewDaemonFx builds the daemon and ties it to the app's lifecycle: OnStart starts it (returning
@@ -72,6 +75,7 @@ type DaemonParams struct {
 func NewDaemonFx(p DaemonParams) *Daemon {
 	opts := p.Config.daemonOptions()
 	opts.Logger = p.Logger
+	opts.Telemetry = p.Telemetry
 	opts.OnStopped = func(err error) {
 		code := 0
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -31,6 +32,9 @@ type DispatcherOptions struct {
 	Hooks []ResultHook
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Telemetry records the message and message_handle_start metrics and a consumer span per
+	// message, continuing the trace in the message's opaque data (default nil: none).
+	Telemetry *Telemetry
 }
 
 // Dispatcher routes each message to the handler for its media type and classifies the outcome
@@ -75,7 +79,7 @@ func LoggerFrom(ctx context.Context) *zap.Logger {
 		return zap.NewNop()
 	}
 	if lz.l == nil {
-		lz.l = lz.base.With(zap.Object("opaque", opaqueFields(OpaqueFrom(ctx))))
+		lz.l = lz.base.With(append(traceFields(trace.SpanContextFromContext(ctx)), zap.Object("opaque", opaqueFields(OpaqueFrom(ctx))))...)
 	}
 	return lz.l
 }
@@ -182,11 +186,21 @@ func callHandler(ctx context.Context, reg Registration, content any) (err error)
 // SUCCEEDED, SKIPPED, IGNORED and EXPIRED, and changes its visibility for RETRIED (the Nack's
 // timeout) and FAILED (the backoff policy).
 func (d *Dispatcher) Dispatch(ctx context.Context, m *Message) Result {
+	t := d.opts.Telemetry
+	var span trace.Span
+	if t.tracing() {
+		ctx, span = t.startProcess(ctx, m)
+	}
+	metered := t.messageMetered(ctx)
+	var start time.Time
+	if metered {
+		start = d.opts.Now()
+	}
 	hctx, r := d.Handle(ctx, m)
 	if r.Type == Failed {
 		r.Retry = m.settler.backoff(m)
 	}
-	d.log(hctx, m, r)
+	d.log(hctx, m, r, span)
 	for _, h := range d.opts.Hooks {
 		h(hctx, m, r)
 	}
@@ -199,15 +213,25 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m *Message) Result {
 	if err != nil {
 		d.opts.Logger.Warn("settle message", zap.String("message_id", m.MessageID), zap.Stringer("result", r.Type), zap.Error(err))
 	}
+	if metered {
+		t.recordMessage(ctx, m, r, start)
+	}
+	if span != nil {
+		endProcess(span, r)
+	}
 	return r
 }
 
-func (d *Dispatcher) log(ctx context.Context, m *Message, r Result) {
+// log writes the result line; with a consumer span it carries trace_id and span_id.
+func (d *Dispatcher) log(ctx context.Context, m *Message, r Result, span trace.Span) {
 	ce := d.opts.Logger.Check(r.Type.Level(), "Result for media type: "+m.MediaType+" was : "+r.Type.String())
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 9)
+	fields := make([]zap.Field, 0, 11)
+	if span != nil {
+		fields = append(fields, traceFields(span.SpanContext())...)
+	}
 	fields = append(fields,
 		zap.String("media_type", m.MediaType),
 		zap.Stringer("result", r.Type),

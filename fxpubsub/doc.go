@@ -56,6 +56,65 @@
 // carry it on, so request ids and the hop TTL cross services. [LoggerFrom] gives a logger with
 // those fields.
 //
+// # Observability
+//
+// The library records OpenTelemetry metrics and spans through a [Telemetry] ([NewTelemetry],
+// [ProducerOptions.Telemetry], [DispatcherOptions.Telemetry], [DaemonOptions.Telemetry]). [Module]
+// builds one from an optional metric.MeterProvider, trace.TracerProvider and
+// propagation.TextMapPropagator in the graph, falling back to the global providers; nothing is
+// recorded, and nothing measurable is spent, until an SDK is installed. Any exporter works
+// (Prometheus, OTLP, a statsd bridge); examples/prometheus serves Prometheus.
+//
+// Metrics (instrumentation scope [ScopeName]; all durations in seconds). The first five keep the
+// original's statsd names and tags, so dashboards translate; the original sent milliseconds for
+// message, message_batch and sns_producer and seconds for message_handle_start, and its
+// consumer-side media type tag is spelled media-type, its producer-side one media_type:
+//
+//	name                               instrument             unit       attributes                                   original (statsd histogram)
+//	message                            Float64Histogram       s          source, result, media-type                   message, ms
+//	message_handle_start               Float64Histogram       s          source, result, media-type                   message_handle_start, s
+//	message_batch                      Float64Histogram       s          source                                       message_batch, ms
+//	message_batch_size                 Int64Histogram         {message}  source                                       message_batch_size, count
+//	sns_producer                       Float64Histogram       s          source, publish_result, media_type           sns_producer, ms
+//	sqs_consumer.receive.duration      Float64Histogram       s          messaging.destination.name, result           new
+//	sqs_consumer.received              Int64ObservableCounter {message}  messaging.destination.name                   new
+//	sqs_consumer.handled               Int64ObservableCounter {message}  messaging.destination.name                   new
+//	sqs_consumer.released              Int64ObservableCounter {message}  messaging.destination.name                   new
+//	sqs_consumer.receive.calls         Int64ObservableCounter {call}     messaging.destination.name                   new
+//	sqs_consumer.receive.empty         Int64ObservableCounter {call}     messaging.destination.name                   new
+//	sqs_consumer.receive.errors        Int64ObservableCounter {call}     messaging.destination.name                   new
+//	sqs_consumer.visibility_extensions Int64ObservableCounter {message}  messaging.destination.name                   new
+//	sqs_consumer.in_flight             Int64ObservableUpDown  {message}  messaging.destination.name                   new
+//	sqs_consumer.workers.reserved      Int64ObservableUpDown  {worker}   messaging.destination.name                   new
+//	sqs_consumer.workers.utilization   Float64ObservableGauge 1          messaging.destination.name                   new
+//	sqs_consumer.settle.calls          Int64ObservableCounter {call}     messaging.destination.name, action           new
+//	sqs_consumer.settle.entries        Int64ObservableCounter {message}  messaging.destination.name, action           new
+//	sqs_consumer.settle.call_errors    Int64ObservableCounter {call}     messaging.destination.name, action           new
+//	sqs_consumer.settle.failures       Int64ObservableCounter {message}  messaging.destination.name, action           new
+//	sqs_consumer.settle.pending        Int64ObservableUpDown  {message}  messaging.destination.name, action           new
+//
+// source is always "microcosm-pubsub"; result is the [ResultType] name (IGNORED messages are not
+// measured, as in the original); publish_result is SUCCESS or FAILURE; action is delete or
+// change_visibility; the receive result is messages, empty or error. message is the handler's
+// time, message_handle_start the delay from x-request-published to the handler's start.
+// Handling is decoupled from receiving, so a batch is now the messages of one ReceiveMessage call:
+// message_batch runs from the receive returning until the last of them is handled, and
+// message_batch_size counts its non-IGNORED messages. sns_producer measures the Publish (or
+// PublishBatch) call that settled a message. The sqs_consumer.* counters and gauges are read from
+// [Daemon.Stats] at collection time and cost nothing per message. Prometheus exporters add unit
+// and counter suffixes: message becomes message_seconds, sqs_consumer.received
+// sqs_consumer_received_total.
+//
+// Traces: every publish gets a producer span ("publish <topic>", messaging.system aws.sns) whose
+// context is written into the message's opaqueData as a W3C traceparent (and tracestate), and every
+// dispatched message a consumer span ("process <queue>", messaging.system aws_sqs, with
+// pubsub.media_type, pubsub.result and pubsub.handler) that continues that trace, so a handler
+// that publishes extends one trace across services; Python services that pass opaqueData through
+// keep it, as they kept the original's x-dynatrace tag. x-request-id becomes
+// messaging.message.conversation_id. FAILED marks the span as an error. With tracing on, the
+// result log line and [LoggerFrom]'s logger carry trace_id and span_id. [TraceContextFrom] reads
+// the trace context a message carries, traced or not.
+//
 // # Configuration
 //
 // [Config] lists every section and key with its default; fxconfig loads them from files,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
+	"github.com/microcosm-go/pubsub/fxsentry"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
@@ -14,13 +15,15 @@ import (
 // mode), the producer (named sns_producer) and the consumer (named sqs_consumer), each also
 // available unnamed by type.
 //
-// Module is the one deliberate bundle: it includes [fxconfig.Module], so fx.New(fxpubsub.Module,
-// fxconfig.WithInput(...)) is a complete app. Apps that compose their own graph use [Core] with
-// fxconfig.Module (adding fxconfig.Module next to Module fails with "already provided").
-var Module = fx.Module("pubsub", fxconfig.Module, Core)
+// Module is the one deliberate bundle: it includes [fxconfig.Module] and [fxsentry.Module], so
+// fx.New(fxpubsub.Module, fxconfig.WithInput(...)) is a complete app. Apps that compose their own
+// graph use [Core] with fxconfig.Module (and fxsentry.Module if they want Sentry): adding either
+// next to Module fails with "already provided".
+var Module = fx.Module("pubsub", fxconfig.Module, fxsentry.Module, Core)
 
-// Core is [Module] without the bundled configuration module.
+// Core is [Module] without the bundled configuration and Sentry modules.
 var Core = fx.Options(
+	sentryHook,
 	fx.Provide(
 		LoadConfig,
 		NewRegistryFx,
@@ -29,6 +32,7 @@ var Core = fx.Options(
 		NewConsumerFx,
 		NewDispatcherFx,
 		NewDaemonFx,
+		NewTelemetryFx,
 	),
 )
 
@@ -90,11 +94,12 @@ func NewBackendFx(p BackendParams) (*Backend, error) {
 // ProducerParams are the producer's dependencies.
 type ProducerParams struct {
 	fx.In
-	Config   Config
-	Metadata fxconfig.Metadata
-	Backend  *Backend
-	Registry *SchemaRegistry
-	Logger   *zap.Logger `optional:"true"`
+	Config    Config
+	Metadata  fxconfig.Metadata
+	Backend   *Backend
+	Registry  *SchemaRegistry
+	Logger    *zap.Logger `optional:"true"`
+	Telemetry *Telemetry  `optional:"true"`
 }
 
 // ProducerResult provides the producer unnamed and as sns_producer.
@@ -113,6 +118,7 @@ func NewProducerFx(p ProducerParams) ProducerResult {
 	}
 	prod := NewProducer(p.Backend.SNS, p.Registry, p.Backend.Topics, ProducerOptions{
 		Skip: skip, Opaque: NewOpaque(p.Config.Opaque), Logger: p.Logger, MaxAttempts: p.Config.Producer.MaxAttempts,
+		Telemetry: p.Telemetry,
 	})
 	return ProducerResult{Producer: prod, Named: prod}
 }

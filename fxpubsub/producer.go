@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -84,6 +85,9 @@ type ProducerOptions struct {
 	Now func() time.Time
 	// MaxAttempts bounds attempts per batch entry for retryable per-entry failures (default 5).
 	MaxAttempts int
+	// Telemetry records the sns_producer metric and a producer span per message, whose context
+	// travels in the message's opaque data as a W3C traceparent (default nil: none).
+	Telemetry *Telemetry
 }
 
 // Producer publishes messages to SNS (the original's sns_producer).
@@ -122,6 +126,7 @@ type outgoing struct {
 	opaque    Opaque
 	groupID   string
 	dedupID   string
+	span      trace.Span // producer span, until the publish is settled; nil when not tracing
 }
 
 func (o *outgoing) size() int {
@@ -151,13 +156,20 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 	opaque.Merge(po.opaque)
 	now := p.opts.Now()
 	opaque[OpaquePublished] = formatEpoch(float64(now.UnixMicro()) / 1e6)
-	body, err := p.registry.Encode(mediaType, content, po.fields, opaque)
-	if err != nil {
-		return nil, err
+	var span trace.Span
+	if t := p.opts.Telemetry; t.tracing() {
+		span = t.startPublish(ctx, mediaType, topic, opaque)
 	}
-	o := &outgoing{mediaType: mediaType, topicARN: topic, body: string(body), opaque: opaque, groupID: po.groupID, dedupID: po.dedupID}
-	if n := o.size(); n > MaxMessageSize {
-		return nil, &MessageTooLargeError{MediaType: mediaType, Size: n, Limit: MaxMessageSize}
+	body, err := p.registry.Encode(mediaType, content, po.fields, opaque)
+	o := &outgoing{mediaType: mediaType, topicARN: topic, body: string(body), opaque: opaque, groupID: po.groupID, dedupID: po.dedupID, span: span}
+	if err == nil {
+		if n := o.size(); n > MaxMessageSize {
+			err = &MessageTooLargeError{MediaType: mediaType, Size: n, Limit: MaxMessageSize}
+		}
+	}
+	if err != nil {
+		endPublish(o, "", err)
+		return nil, err
 	}
 	if isFIFO(topic) {
 		if o.groupID == "" {
@@ -187,9 +199,25 @@ func (p *Producer) Produce(ctx context.Context, mediaType string, content any, o
 
 func (p *Producer) publish(ctx context.Context, o *outgoing) (string, error) {
 	if p.opts.Skip {
+		skipPublish(o)
 		p.opts.Logger.Debug("skipping publish", zap.String("media_type", o.mediaType), zap.String("topic_arn", o.topicARN))
 		return "", nil
 	}
+	t := p.opts.Telemetry
+	if !t.producerMetered(ctx) && o.span == nil {
+		return p.send(ctx, o)
+	}
+	if o.span != nil {
+		ctx = trace.ContextWithSpan(ctx, o.span)
+	}
+	start := time.Now()
+	id, err := p.send(ctx, o)
+	t.finishPublish(ctx, o, id, err, time.Since(start), t.producerMetered(ctx))
+	return id, err
+}
+
+// send makes the Publish call.
+func (p *Producer) send(ctx context.Context, o *outgoing) (string, error) {
 	in := &sns.PublishInput{TopicArn: aws.String(o.topicARN), Message: aws.String(o.body), MessageAttributes: o.attributes()}
 	if o.groupID != "" {
 		in.MessageGroupId = aws.String(o.groupID)

@@ -58,6 +58,7 @@ type settleBatcher struct {
 	done   chan struct{}
 
 	nCalls, nEntries, nFailed atomic.Int64
+	nCallErrors               atomic.Int64 // calls that failed as a whole
 	pending, peak             atomic.Int64 // entries queued or in a call not yet finished
 }
 
@@ -202,6 +203,7 @@ func (b *settleBatcher) call(ctx context.Context, batch []settleEntry, last bool
 		}
 	}
 	if err != nil {
+		b.nCallErrors.Add(1)
 		if retryableCallError(ctx, err) {
 			return nil, err
 		}
