@@ -76,8 +76,17 @@ func mediaTypeOf[T any](mediaType string) (string, error) {
 	return "", fmt.Errorf("no media type for %v: pass one, or implement PubSubMediaType() on it", reflect.TypeFor[T]())
 }
 
-// handlerName names a handler by its type, or by its function for a HandlerFunc.
+// Named is implemented by handlers (and handler middleware) that name themselves, for logs and the
+// opaque "handler" key.
+type Named interface {
+	HandlerName() string
+}
+
+// handlerName names a handler by its HandlerName, its type, or its function for a HandlerFunc.
 func handlerName(h any) string {
+	if n, ok := h.(Named); ok {
+		return n.HandlerName()
+	}
 	v := reflect.ValueOf(h)
 	if v.Kind() == reflect.Func {
 		if f := runtime.FuncForPC(v.Pointer()); f != nil {
