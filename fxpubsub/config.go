@@ -73,7 +73,7 @@ type ConsumerConfig struct {
 	MaxAttempts int `koanf:"max_attempts" validate:"min=1,max=20"`
 	// Receivers is the number of concurrent long-polling receivers of the daemon (default 4).
 	Receivers int `koanf:"receivers" validate:"min=1,max=100"`
-	// Concurrency is the daemon's worker-pool size and in-flight bound (default 32).
+	// Concurrency is the daemon's worker-pool size and in-flight bound (default 64: room for every receiver to ask for a full batch of 10).
 	Concurrency int `koanf:"concurrency" validate:"min=1,max=10000"`
 	// FlushInterval is how long a partial batch of deletes or visibility changes waits (default 50ms).
 	FlushInterval time.Duration `koanf:"flush_interval" validate:"gt=0,lte=10000000000"`
@@ -113,7 +113,7 @@ func DefaultConfig() Config {
 	return Config{
 		Producer: ProducerConfig{ConnectTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, DeferredBatchSize: 100, MaxAttempts: 5},
 		Consumer: ConsumerConfig{BackoffPolicy: "naive", Limit: 10, WaitSeconds: 20, MessageRetryVisibilityTimeoutSeconds: 5,
-			ConnectTimeout: 10 * time.Second, MaxAttempts: 5, Receivers: 4, Concurrency: 32, FlushInterval: 50 * time.Millisecond,
+			ConnectTimeout: 10 * time.Second, MaxAttempts: 5, Receivers: 4, Concurrency: 64, FlushInterval: 50 * time.Millisecond,
 			Heartbeat: true, HeartbeatThreshold: 0.5, DrainTimeout: 10 * time.Second},
 		Envelope:       EnvelopeConfig{StrategyName: "codec"},
 		MessageContext: MessageContextConfig{EnableTTL: true, InitialTTL: 32},

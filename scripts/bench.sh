@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of internal/bench (the figures of issues 2 and 3) against a private fauxqs and
+# prints the median of every metric.
+#
+# Usage: scripts/bench.sh [rounds]      rounds per benchmark, default 3
+#
+# - Starts fauxqs on a free 127.0.0.1 port with its own state dir (scripts/emulator-up.sh) and
+#   stops it on exit.
+# - Builds the benchmark binary once, then runs every benchmark in its own process with
+#   -benchtime 1x (one op = one full drain / run), so peak RSS (VmHWM) belongs to that run alone.
+# - BenchmarkDrainFauxqs: one discarded warm-up of each variant (fauxqs's JIT), then `rounds` rounds
+#   of baseline and library, alternating which goes first.
+# - Records `uptime` before each run (other work on the machine changes msg/s a lot; CPU per message
+#   much less).
+# Raw output goes to $BENCH_OUT (default .emulator/bench-<time>.txt); the medians go to stdout.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+ROUNDS="${1:-3}"
+
+mkdir -p .emulator
+STATE="$(mktemp -d "$ROOT/.emulator/bench.XXXXXX")"
+export EMULATOR_STATE_DIR="$STATE"
+OUT="${BENCH_OUT:-$ROOT/.emulator/bench-$(date -u +%Y%m%dT%H%M%S).txt}"
+: >"$OUT"
+cleanup() {
+  set +e
+  scripts/emulator-down.sh
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+scripts/emulator-up.sh
+PUBSUB_FAUXQS_ENDPOINT="$(cat "$STATE/fauxqs.endpoint")"
+PUBSUB_FAUXQS_PID="$(cat "$STATE/fauxqs.pid")"
+export PUBSUB_FAUXQS_ENDPOINT PUBSUB_FAUXQS_PID
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+unset AWS_ENDPOINT_URL AWS_PROFILE AWS_SESSION_TOKEN CI 2>/dev/null || true
+
+BIN="$STATE/bench.test"
+go test -c -o "$BIN" ./internal/bench/
+
+# run PATTERN BENCHTIME [discard]: one benchmark process; its result lines go to $OUT unless discard.
+run() {
+  local line
+  line="# $(date -u +%H:%M:%S) $1 load:$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$line" >&2
+  if [ "${3:-}" = discard ]; then
+    "$BIN" -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.count 1 >/dev/null
+    return
+  fi
+  echo "$line" >>"$OUT"
+  "$BIN" -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.count 1 | grep -E '^(Benchmark|--- |    )' | tee -a "$OUT" >&2
+}
+
+BASE='BenchmarkDrainFauxqs/baseline$'
+LIB='BenchmarkDrainFauxqs/library$'
+run "$BASE" 1x discard
+run "$LIB" 1x discard
+for r in $(seq 1 "$ROUNDS"); do
+  if [ $((r % 2)) -eq 1 ]; then run "$BASE" 1x; run "$LIB" 1x; else run "$LIB" 1x; run "$BASE" 1x; fi
+done
+for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkPublishConsumeFauxqs$' 1x; done
+for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkInFlight1000/memory$' 1x; run 'BenchmarkInFlight1000/fauxqs$' 1x; done
+for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkPublishConsumeMemory$' 100000x; done
+
+# Medians: one block per benchmark, one line per metric.
+echo "raw results: $OUT"
+grep '^Benchmark' "$OUT" | awk '{
+    name = $1; sub(/-[0-9]+$/, "", name)
+    for (i = 3; i + 1 <= NF; i += 2) print name "\t" $(i + 1) "\t" $i
+  }' | sort -t$'\t' -k1,1 -k2,2 -k3,3g | awk -F'\t' '
+    function flush() {
+      if (n == 0) return
+      med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+      if (key1 != lastname) { printf "\n%s\n", key1; lastname = key1 }
+      printf "  %-36s %12.6g   (n=%d, min %g, max %g)\n", key2, med, n, v[1], v[n]
+      n = 0
+    }
+    { if ($1 != key1 || $2 != key2) { flush(); key1 = $1; key2 = $2 } v[++n] = $3 }
+    END { flush() }'
