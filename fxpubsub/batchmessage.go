@@ -24,9 +24,8 @@ type deferredBatchOptions struct {
 	size int
 }
 
-// DeferredBatchSize sets how many messages go into one batch message (default
-// [DefaultDeferredBatchSize]; pass the configured sns_producer.deferred_batch_size). Values below 1
-// are ignored.
+// DeferredBatchSize sets how many messages go into one batch message (default: the producer's
+// sns_producer.deferred_batch_size, 100). Values below 1 are ignored.
 func DeferredBatchSize(n int) DeferredBatchOption {
 	return func(o *deferredBatchOptions) {
 		if n >= 1 {
@@ -49,7 +48,7 @@ func DeferredBatchSize(n int) DeferredBatchOption {
 // published and the *TopicNotDefinedError is returned. Publish errors of individual blocks are
 // joined; blocks that were published stay published.
 func (p *Producer) DeferredBatch(ctx context.Context, fn func(ctx context.Context, d *Deferred) error, opts ...DeferredBatchOption) error {
-	o := deferredBatchOptions{size: DefaultDeferredBatchSize}
+	o := deferredBatchOptions{size: p.opts.DeferredBatchSize}
 	for _, opt := range opts {
 		opt(&o)
 	}

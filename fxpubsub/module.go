@@ -118,7 +118,8 @@ func NewProducerFx(p ProducerParams) ProducerResult {
 	}
 	prod := NewProducer(p.Backend.SNS, p.Registry, p.Backend.Topics, ProducerOptions{
 		Skip: skip, Opaque: NewOpaque(p.Config.Opaque), Logger: p.Logger, MaxAttempts: p.Config.Producer.MaxAttempts,
-		Telemetry: p.Telemetry,
+		DeferredBatchSize: p.Config.Producer.DeferredBatchSize,
+		Telemetry:         p.Telemetry,
 	})
 	return ProducerResult{Producer: prod, Named: prod}
 }

@@ -3,6 +3,7 @@ package fxpubsub_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub"
+	"github.com/microcosm-go/pubsub/fxpubsub/pubsubtest"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 )
@@ -153,5 +155,32 @@ func TestModuleNamedComponents(t *testing.T) {
 	fxtest.New(t, fxconfig.ForTesting("example", nil), fxpubsub.Module, fx.Populate(&got, &unnamed)).RequireStart().RequireStop()
 	if got.Producer == nil || got.Producer != unnamed || got.Consumer == nil || got.Dispatcher == nil || got.Schemas == nil || got.Handlers == nil {
 		t.Fatalf("named components missing: %+v", got)
+	}
+}
+
+func TestModuleDeferredBatchSizeFromConfig(t *testing.T) {
+	const batchTopic = "arn:aws:sns:us-east-1:000000000000:batches"
+	values := map[string]any{
+		"sns_producer":   map[string]any{"deferred_batch_size": "2"},
+		"sns_topic_arns": map[string]any{"mappings": map[string]any{fxpubsub.BatchMessageMediaType: batchTopic}},
+	}
+	app := pubsubtest.New(t, "example", values)
+	err := app.Producer.DeferredBatch(context.Background(), func(ctx context.Context, d *fxpubsub.Deferred) error {
+		for i := range 5 {
+			if err := d.Produce(ctx, orderMT, orderCreated{URI: "https://orders/b", OrderID: strconv.Itoa(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 messages in blocks of 2: two batch messages and one message published directly.
+	if got := len(app.Recorder.ByMediaType(fxpubsub.BatchMessageMediaType)); got != 2 {
+		t.Fatalf("batch messages = %d, want 2: %v", got, app.Recorder.Published())
+	}
+	if got := len(app.Recorder.ByMediaType(orderMT)); got != 1 {
+		t.Fatalf("direct messages = %d, want 1", got)
 	}
 }

@@ -85,6 +85,9 @@ type ProducerOptions struct {
 	Now func() time.Time
 	// MaxAttempts bounds attempts per batch entry for retryable per-entry failures (default 5).
 	MaxAttempts int
+	// DeferredBatchSize is the default block size of [Producer.DeferredBatch]
+	// (sns_producer.deferred_batch_size; default [DefaultDeferredBatchSize]).
+	DeferredBatchSize int
 	// Telemetry records the sns_producer metric and a producer span per message, whose context
 	// travels in the message's opaque data as a W3C traceparent (default nil: none).
 	Telemetry *Telemetry
@@ -108,6 +111,9 @@ func NewProducer(client SNSClient, registry *SchemaRegistry, topics *TopicMap, o
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
+	}
+	if opts.DeferredBatchSize <= 0 {
+		opts.DeferredBatchSize = DefaultDeferredBatchSize
 	}
 	return &Producer{client: client, registry: registry, topics: topics, opts: opts}
 }
