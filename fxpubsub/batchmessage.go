@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 )
 
@@ -214,34 +213,23 @@ func batchEntrySize(m *outgoing) int {
 // "". The results line up with msgs; the error joins the entries' errors.
 func (p *Producer) Republish(ctx context.Context, msgs ...BatchedMessage) ([]BatchResult, error) {
 	results := make([]BatchResult, len(msgs))
-	if p.opts.Skip {
-		return results, nil
-	}
-	var pending []int
+	prepared := make([]*outgoing, len(msgs))
 	for i, m := range msgs {
 		if err := checkVerbatim(m); err != nil {
 			results[i].Err = err
 			continue
 		}
-		pending = append(pending, i)
+		o := &outgoing{mediaType: m.MediaType, topicARN: m.TopicARN, body: m.Message, opaque: NewOpaque(m.OpaqueData), attrs: verbatimAttributes(m)}
+		if o.attrs == nil {
+			o.attrs = map[string]snstypes.MessageAttributeValue{}
+		}
+		if isFIFO(o.topicARN) {
+			sum := sha256.Sum256([]byte(m.Message))
+			o.groupID, o.dedupID = m.MediaType, hex.EncodeToString(sum[:])
+		}
+		prepared[i] = o
 	}
-	for attempt := 1; len(pending) > 0; attempt++ {
-		last := attempt >= p.opts.MaxAttempts
-		var retry []int
-		for _, chunk := range verbatimChunks(msgs, pending) {
-			retry = append(retry, p.republishChunk(ctx, msgs, chunk, results, last)...)
-		}
-		pending = retry
-		if len(pending) == 0 {
-			break
-		}
-		if err := sleepCtx(ctx, retryDelay(attempt)); err != nil {
-			for _, i := range pending {
-				results[i].Err = &PublishError{MediaType: msgs[i].MediaType, TopicARN: msgs[i].TopicARN, Err: err}
-			}
-			break
-		}
-	}
+	p.publishAll(ctx, prepared, results)
 	return results, batchError(results)
 }
 
@@ -263,37 +251,6 @@ func verbatimSize(m BatchedMessage) int {
 	return n
 }
 
-// verbatimChunks groups indices by topic (first-seen order) into PublishBatch-sized chunks.
-func verbatimChunks(msgs []BatchedMessage, idxs []int) [][]int {
-	var topics []string
-	groups := map[string][]int{}
-	for _, i := range idxs {
-		t := msgs[i].TopicARN
-		if _, ok := groups[t]; !ok {
-			topics = append(topics, t)
-		}
-		groups[t] = append(groups[t], i)
-	}
-	var chunks [][]int
-	for _, t := range topics {
-		var cur []int
-		size := 0
-		for _, i := range groups[t] {
-			n := verbatimSize(msgs[i])
-			if len(cur) == maxBatchEntries || (len(cur) > 0 && size+n > MaxMessageSize) {
-				chunks = append(chunks, cur)
-				cur, size = nil, 0
-			}
-			cur = append(cur, i)
-			size += n
-		}
-		if len(cur) > 0 {
-			chunks = append(chunks, cur)
-		}
-	}
-	return chunks
-}
-
 func verbatimAttributes(m BatchedMessage) map[string]snstypes.MessageAttributeValue {
 	if len(m.MessageAttributes) == 0 {
 		return nil
@@ -307,63 +264,4 @@ func verbatimAttributes(m BatchedMessage) map[string]snstypes.MessageAttributeVa
 		out[k] = snstypes.MessageAttributeValue{DataType: aws.String(dt), StringValue: aws.String(v.StringValue)}
 	}
 	return out
-}
-
-// republishChunk sends one PublishBatch of verbatim messages and returns the indices to retry.
-func (p *Producer) republishChunk(ctx context.Context, msgs []BatchedMessage, chunk []int, results []BatchResult, last bool) []int {
-	topic := msgs[chunk[0]].TopicARN
-	fifo := isFIFO(topic)
-	entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
-	for j, i := range chunk {
-		m := msgs[i]
-		e := snstypes.PublishBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), Message: aws.String(m.Message), MessageAttributes: verbatimAttributes(m)}
-		if fifo {
-			sum := sha256.Sum256([]byte(m.Message))
-			e.MessageGroupId = aws.String(m.MediaType)
-			e.MessageDeduplicationId = aws.String(hex.EncodeToString(sum[:]))
-		}
-		entries[j] = e
-	}
-	out, err := p.client.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(topic), PublishBatchRequestEntries: entries})
-	if err != nil {
-		if !last && retryableCallError(ctx, err) {
-			return chunk
-		}
-		for _, i := range chunk {
-			results[i].Err = &PublishError{MediaType: msgs[i].MediaType, TopicARN: topic, Err: err}
-		}
-		return nil
-	}
-	answered := make(map[int]bool, len(chunk))
-	var retry []int
-	for _, s := range out.Successful {
-		if i, ok := entryIndex(s.Id, chunk); ok {
-			answered[i] = true
-			results[i] = BatchResult{MessageID: aws.ToString(s.MessageId)}
-		}
-	}
-	for _, f := range out.Failed {
-		i, ok := entryIndex(f.Id, chunk)
-		if !ok {
-			continue
-		}
-		answered[i] = true
-		if !f.SenderFault && !last {
-			retry = append(retry, i)
-			continue
-		}
-		results[i].Err = &PublishError{MediaType: msgs[i].MediaType, TopicARN: topic,
-			Err: &BatchEntryError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}}
-	}
-	for _, i := range chunk {
-		if answered[i] {
-			continue
-		}
-		if !last {
-			retry = append(retry, i)
-			continue
-		}
-		results[i].Err = &PublishError{MediaType: msgs[i].MediaType, TopicARN: topic, Err: errors.New("entry missing from PublishBatch response")}
-	}
-	return retry
 }

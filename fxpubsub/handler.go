@@ -82,7 +82,10 @@ type Named interface {
 	HandlerName() string
 }
 
-// handlerName names a handler by its HandlerName, its type, or its function for a HandlerFunc.
+// HandlerName names a handler as registrations, logs and the opaque "handler" key do: by its
+// HandlerName (see [Named]), else its function for a HandlerFunc or a func, else its type.
+func HandlerName(h any) string { return handlerName(h) }
+
 func handlerName(h any) string {
 	if n, ok := h.(Named); ok {
 		return n.HandlerName()
@@ -95,6 +98,9 @@ func handlerName(h any) string {
 		}
 	}
 	t := reflect.TypeOf(h)
+	if t == nil {
+		return "<nil>"
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

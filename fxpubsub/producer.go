@@ -133,13 +133,26 @@ type outgoing struct {
 	groupID   string
 	dedupID   string
 	span      trace.Span // producer span, until the publish is settled; nil when not tracing
+	// attrs, when set, are the message attributes as given (a verbatim republish); otherwise the
+	// message carries the media_type attribute.
+	attrs map[string]snstypes.MessageAttributeValue
 }
 
 func (o *outgoing) size() int {
+	if o.attrs != nil {
+		n := len(o.body)
+		for k, v := range o.attrs {
+			n += len(k) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue))
+		}
+		return n
+	}
 	return len(o.body) + len(MediaTypeAttribute) + len("String") + len(o.mediaType)
 }
 
 func (o *outgoing) attributes() map[string]snstypes.MessageAttributeValue {
+	if o.attrs != nil {
+		return o.attrs
+	}
 	return map[string]snstypes.MessageAttributeValue{
 		MediaTypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(o.mediaType)},
 	}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
-	"runtime"
-	"strings"
 	"time"
 
 	"github.com/microcosm-go/pubsub/fxpubsub"
@@ -25,35 +22,13 @@ func Wrap[T any](h fxpubsub.Handler[T], mws ...Middleware[T]) fxpubsub.Handler[T
 	return h
 }
 
-// Named is implemented by handlers that name themselves. The handlers of this package and every
-// [Middleware] here report the name of the handler they wrap, so a wrapped handler keeps its name
-// in logs (once fxpubsub honours the interface when it names registrations).
-type Named interface {
-	HandlerName() string
-}
+// Named is fxpubsub's interface for handlers that name themselves. The handlers of this package and
+// every [Middleware] here report the name of the handler they wrap, so a wrapped handler keeps its
+// name in logs and in the opaque "handler" key.
+type Named = fxpubsub.Named
 
-// NameOf returns h's name: its HandlerName if it has one, else its function name (for a
-// HandlerFunc) or type name, as fxpubsub names handlers.
-func NameOf(h any) string {
-	if n, ok := h.(Named); ok {
-		return n.HandlerName()
-	}
-	v := reflect.ValueOf(h)
-	if v.Kind() == reflect.Func {
-		if f := runtime.FuncForPC(v.Pointer()); f != nil {
-			name := f.Name()
-			return name[strings.LastIndexByte(name, '/')+1:]
-		}
-	}
-	t := reflect.TypeOf(h)
-	if t == nil {
-		return "<nil>"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
-}
+// NameOf returns h's name as fxpubsub names handlers (see fxpubsub.HandlerName).
+func NameOf(h any) string { return fxpubsub.HandlerName(h) }
 
 // wrapped is a handler made by a middleware; it carries the wrapped handler's name.
 type wrapped[T any] struct {
