@@ -89,6 +89,28 @@ type lazyLogger struct {
 	l    *zap.Logger
 }
 
+// handlerContext is a handler's context: one allocation carrying the message, its opaque data and
+// the lazily built logger (three context.WithValue layers would cost three).
+type handlerContext struct {
+	context.Context
+	msg    *Message
+	opaque Opaque
+	logger lazyLogger
+}
+
+// Value answers the handler's keys and defers the rest to the parent.
+func (c *handlerContext) Value(key any) any {
+	switch key.(type) {
+	case opaqueKey:
+		return c.opaque
+	case messageKey:
+		return c.msg
+	case loggerKey:
+		return &c.logger
+	}
+	return c.Context.Value(key)
+}
+
 type opaqueFields Opaque
 
 func (o opaqueFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
@@ -123,9 +145,7 @@ func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, R
 	if found {
 		opaque[OpaqueHandler] = reg.Name
 	}
-	ctx = withOpaqueOwned(ctx, opaque)
-	ctx = context.WithValue(ctx, messageKey{}, m)
-	ctx = context.WithValue(ctx, loggerKey{}, &lazyLogger{base: d.opts.Logger})
+	ctx = &handlerContext{Context: ctx, msg: m, opaque: opaque, logger: lazyLogger{base: d.opts.Logger}}
 
 	r := d.classify(ctx, m, reg, found, ttl)
 	r.Elapsed = d.opts.Now().Sub(start)
