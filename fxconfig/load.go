@@ -161,9 +161,11 @@ func lookupEnv(environ []string, key string) string {
 // envTree turns PREFIX__A__B=v into {"a": {"b": "v"}}. Each "__" part is one
 // path element, lower-cased; values stay strings. PREFIX__SETTINGS and
 // variables with empty parts are skipped. Variables are applied sorted by
-// name, so the result does not depend on the order of environ.
+// path, then by name (so of PREFIX__A and PREFIX__a, the latter wins), and the
+// result does not depend on the order of environ.
 func envTree(environ []string, prefix string) map[string]any {
 	type pair struct {
+		name  string
 		parts []string
 		value string
 	}
@@ -181,10 +183,14 @@ func envTree(environ []string, prefix string) map[string]any {
 		if slices.Contains(parts, "") {
 			continue
 		}
-		pairs = append(pairs, pair{parts, v})
+		pairs = append(pairs, pair{k, parts, v})
 	}
 	sort.SliceStable(pairs, func(i, j int) bool {
-		return strings.Join(pairs[i].parts, delim) < strings.Join(pairs[j].parts, delim)
+		pi, pj := strings.Join(pairs[i].parts, delim), strings.Join(pairs[j].parts, delim)
+		if pi != pj {
+			return pi < pj
+		}
+		return pairs[i].name < pairs[j].name
 	})
 	tree := make(map[string]any)
 	for _, p := range pairs {

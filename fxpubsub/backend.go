@@ -57,7 +57,8 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 	if err != nil {
 		return nil, fmt.Errorf("sqs client: %w", err)
 	}
-	return &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}, nil
+	// Errors of AWS calls never carry the request's signature or session token (RedactSecrets).
+	return &Backend{SNS: redactingSNS{snsc}, SQS: redactingSQS{sqsc}, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}, nil
 }
 
 // newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.

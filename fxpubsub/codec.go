@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 )
 
@@ -214,10 +215,17 @@ func decodeHead(body []byte) (head, error) {
 }
 
 // decodeOpaque lower-cases keys and turns non-string values into their JSON text; null is dropped.
+// Keys that collide once lower-cased are applied in sorted order, so the answer never depends on
+// map iteration order (a redelivered message decodes the same).
 func decodeOpaque(raw map[string]json.RawMessage) Opaque {
 	o := make(Opaque, len(raw)+6)
-	for k, v := range raw {
-		v = bytes.TrimSpace(v)
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := bytes.TrimSpace(raw[k])
 		switch {
 		case len(v) == 0 || string(v) == "null":
 			continue

@@ -3,6 +3,7 @@ package fxpubsub
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
@@ -87,10 +88,69 @@ type ConsumerConfig struct {
 	DrainTimeout time.Duration `koanf:"drain_timeout" validate:"gt=0"`
 }
 
-// EnvelopeConfig is section sqs_envelope.
+// EnvelopeConfig is section sqs_envelope. The three checks guard the codec envelope against
+// forged SNS notifications (see "Securing envelopes" in the package doc); all are off by default,
+// as emulators do not sign (fauxqs and the in-memory backend sign "EXAMPLE"). A body a check
+// refuses is FAILED, never handled.
 type EnvelopeConfig struct {
 	// StrategyName is codec (default), raw or naive; the original's class names work too.
 	StrategyName string `koanf:"strategy_name"`
+	// AllowedTopicARNs accepts SNS notifications only from these topic ARNs (a list, or a
+	// comma-separated string from the environment). Default: any topic.
+	AllowedTopicARNs []string `koanf:"allowed_topic_arns"`
+	// VerifySignatures verifies the SNS signature (SignatureVersion 1 and 2) of every notification,
+	// fetching the signing certificate from https://sns.<region>.amazonaws.com. Default false.
+	VerifySignatures bool `koanf:"verify_signatures"`
+	// RequireEnvelope refuses bodies that are not SNS notifications (raw delivery, or messages sent
+	// straight to the queue). Default false.
+	RequireEnvelope bool `koanf:"require_envelope"`
+}
+
+// envelopeChecks builds the consumer's checks; a verifier only when signatures are verified.
+func (c EnvelopeConfig) envelopeChecks() EnvelopeChecks {
+	ec := EnvelopeChecks{AllowedTopicARNs: c.AllowedTopicARNs, RequireEnvelope: c.RequireEnvelope}
+	if c.VerifySignatures {
+		ec.Verifier = NewSNSVerifier()
+	}
+	return ec
+}
+
+// validate checks what the tags cannot: the checks need the codec envelope, and every allowed
+// topic must be an SNS topic ARN.
+func (c EnvelopeConfig) validate(env Envelope) []error {
+	var errs []error
+	if env != EnvelopeCodec {
+		for _, check := range []struct {
+			key string
+			on  bool
+		}{{CheckAllowedTopicARNs, len(c.AllowedTopicARNs) > 0}, {CheckVerifySignatures, c.VerifySignatures}, {CheckRequireEnvelope, c.RequireEnvelope}} {
+			if check.on {
+				errs = append(errs, &fxconfig.FieldError{Key: check.key, Value: true,
+					Reason: fmt.Sprintf("applies to strategy_name codec only (SNS envelopes), not %s", env)})
+			}
+		}
+	}
+	for i, arn := range c.AllowedTopicARNs {
+		if !isSNSTopicARN(arn) {
+			errs = append(errs, &fxconfig.FieldError{Key: fmt.Sprintf("%s.%d", CheckAllowedTopicARNs, i), Value: clip(arn),
+				Reason: fmt.Sprintf("%q is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<topic>)", clip(arn))})
+		}
+	}
+	return errs
+}
+
+// isSNSTopicARN accepts arn:<partition>:sns:<region>:<account>:<topic> with no part empty.
+func isSNSTopicARN(s string) bool {
+	parts := strings.Split(strings.TrimSpace(s), ":")
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // MessageContextConfig is section sqs_message_context.
@@ -165,8 +225,10 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 			cfg.Opaque[k] = sv
 		}
 	}
-	if _, err := ParseEnvelope(cfg.Envelope.StrategyName); err != nil {
+	if env, err := ParseEnvelope(cfg.Envelope.StrategyName); err != nil {
 		errs = append(errs, fmt.Errorf("sqs_envelope.strategy_name: %w", err))
+	} else {
+		errs = append(errs, cfg.Envelope.validate(env)...)
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -188,6 +250,7 @@ func (c Config) consumerOptions() (ConsumerOptions, error) {
 		VisibilityTimeout: time.Duration(c.Consumer.VisibilityTimeoutSeconds) * time.Second,
 		Envelope:          env,
 		Backoff:           backoff,
+		EnvelopeChecks:    c.Envelope.envelopeChecks(),
 	}, nil
 }
 

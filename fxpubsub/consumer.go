@@ -31,6 +31,9 @@ type ConsumerOptions struct {
 	Envelope Envelope
 	// Backoff decides nack timeouts for failures (default NaiveBackoff{5 s}).
 	Backoff BackoffPolicy
+	// EnvelopeChecks guard against forged SNS envelopes (codec envelope only; default: none). A
+	// body they refuse is returned with Err set, never decoded.
+	EnvelopeChecks EnvelopeChecks
 }
 
 // Consumer receives messages from one SQS queue (the original's sqs_consumer).
@@ -38,7 +41,8 @@ type Consumer struct {
 	client   SQSClient
 	registry *SchemaRegistry
 	opts     ConsumerOptions
-	queue    string // URL or name as configured
+	queue    string         // URL or name as configured
+	guard    *envelopeGuard // nil: no envelope checks
 
 	mu  sync.Mutex
 	url string // resolved URL
@@ -68,7 +72,10 @@ func NewConsumer(client SQSClient, registry *SchemaRegistry, queue string, opts 
 	if opts.Backoff == nil {
 		opts.Backoff = NaiveBackoff{Timeout: 5 * time.Second}
 	}
-	c := &Consumer{client: client, registry: registry, opts: opts, queue: queue}
+	if opts.EnvelopeChecks.enabled() && opts.Envelope != EnvelopeCodec {
+		return nil, fmt.Errorf("sqs_envelope: allowed_topic_arns, require_envelope and verify_signatures apply to the codec envelope only, not %q", opts.Envelope)
+	}
+	c := &Consumer{client: client, registry: registry, opts: opts, queue: queue, guard: newEnvelopeGuard(opts.EnvelopeChecks)}
 	if strings.Contains(queue, "://") {
 		c.url = queue
 	}
@@ -125,12 +132,12 @@ func (c *Consumer) receive(ctx context.Context, limit int, s settler, wait time.
 	}
 	msgs := make([]*Message, len(out.Messages))
 	for i := range out.Messages {
-		msgs[i] = c.newMessage(&out.Messages[i], s)
+		msgs[i] = c.newMessage(ctx, &out.Messages[i], s)
 	}
 	return msgs, nil
 }
 
-func (c *Consumer) newMessage(raw *sqstypes.Message, s settler) *Message {
+func (c *Consumer) newMessage(ctx context.Context, raw *sqstypes.Message, s settler) *Message {
 	body := []byte(aws.ToString(raw.Body))
 	m := &Message{
 		MessageID:     aws.ToString(raw.MessageId),
@@ -149,7 +156,7 @@ func (c *Consumer) newMessage(raw *sqstypes.Message, s settler) *Message {
 			m.SentAt = time.UnixMilli(ms)
 		}
 	}
-	d, sns, err := decodeBody(c.opts.Envelope, c.registry, body)
+	d, sns, err := decodeChecked(ctx, c.opts.Envelope, c.registry, c.guard, body)
 	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, err
 	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
 	if m.Opaque == nil {

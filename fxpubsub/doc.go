@@ -121,9 +121,52 @@
 // <NAME>__SECTION__KEY environment variables and flags. --testing swaps AWS for the in-memory
 // backend in package pubsubmem.
 //
+// # Securing envelopes
+//
+// With raw delivery off, SNS wraps each message in a JSON notification naming its topic. Anyone
+// allowed sqs:SendMessage on the queue can send a body that looks just like one and claims any
+// topic. Three checks, all in section sqs_envelope and all off by default (emulators don't sign:
+// fauxqs and the in-memory backend write the signature "EXAMPLE"), guard the codec envelope:
+//
+//	sqs_envelope:
+//	  verify_signatures: true        # SignatureVersion 1 (SHA1withRSA) and 2 (SHA256withRSA)
+//	  allowed_topic_arns:            # or PREFIX__SQS_ENVELOPE__ALLOWED_TOPIC_ARNS=arn1,arn2
+//	    - arn:aws:sns:us-east-1:123456789012:orders
+//	  require_envelope: true         # refuse bodies that are not SNS notifications
+//
+// verify_signatures checks each notification's signature over the canonical string AWS documents
+// (Message, MessageId, Subject if present, Timestamp, TopicArn, Type). The signing certificate is
+// fetched only from https://sns.<region>.amazonaws.com[.cn]/….pem (no other host, port, query or
+// redirect; at most 64 KiB; 10 s timeout), must be a currently valid RSA certificate, and is cached
+// for up to 24 hours, so a consumer needs outbound HTTPS to that host, once per certificate.
+// allowed_topic_arns refuses notifications from other topics before any certificate fetch; on its
+// own it only stops mistakes, since a forger can name an allowed topic: pair it with
+// verify_signatures. require_envelope refuses raw bodies, so with both on nothing but a genuine
+// notification from an allowed topic is handled. The envelope's MessageAttributes are never read
+// (SNS does not sign them); the media type comes from the signed Message. A signature does not stop
+// a replay of a genuine notification: keep handlers idempotent.
+//
+// A refused body is FAILED, not IGNORED: its Message.Err is a *[DecodeError] wrapping an
+// *[EnvelopeError] (Check names the config key, Err one of [ErrTopicNotAllowed], [ErrNotEnvelope],
+// [ErrSignatureFields], [ErrSigningCertURL], [ErrSigningCert], [ErrBadSignature]), its content is
+// never decoded and no handler sees it. It is nacked with the backoff policy, so the queue's
+// redrive policy moves it to the dead-letter queue after maxReceiveCount receives. IGNORED would
+// delete it: a genuine message refused for a passing reason (the certificate host unreachable)
+// would be lost, and a forgery would leave no evidence. Configure a redrive policy on production
+// queues. The checks apply to strategy_name codec only; setting them with raw or naive is a
+// configuration error. In code, set [ConsumerOptions].EnvelopeChecks (with [NewSNSVerifier]).
+//
+// # Secrets
+//
+// AWS credentials are never part of the configuration (the SDK's default chain supplies them), and
+// the clients [NewBackend] builds scrub the SigV4 signature and session token a request carried out
+// of any error response before it becomes an error ([RedactSecrets]), so an endpoint or proxy that
+// echoes requests cannot put them in errors, logs or Sentry. Configuration errors about the Sentry
+// DSN show it without its keys.
+//
 // # Errors
 //
 // Typed errors, matched with errors.As: [UnknownMediaTypeError], [TopicNotDefinedError],
-// [ValidationError], [DecodeError], [MessageTooLargeError], [PublishError],
+// [ValidationError], [DecodeError], [EnvelopeError], [MessageTooLargeError], [PublishError],
 // [DuplicateSchemaError], [DuplicateHandlerError].
 package fxpubsub

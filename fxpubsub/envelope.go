@@ -2,6 +2,7 @@ package fxpubsub
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,38 +43,53 @@ func ParseEnvelope(s string) (Envelope, error) {
 	return "", fmt.Errorf("unknown envelope %q: want codec, raw or naive", s)
 }
 
-// snsNotification is the JSON SNS writes into SQS when raw delivery is off.
+// snsNotification is the JSON SNS writes into SQS when raw delivery is off. Its MessageAttributes
+// are deliberately not read: SNS does not sign them, so they could be altered in a replayed
+// notification; the media type comes from the (signed) Message.
 type snsNotification struct {
-	Type              string                  `json:"Type"`
-	MessageID         string                  `json:"MessageId"`
-	TopicARN          string                  `json:"TopicArn"`
-	Subject           string                  `json:"Subject"`
-	Message           *string                 `json:"Message"`
-	Timestamp         string                  `json:"Timestamp"`
-	MediaType         *json.RawMessage        `json:"mediaType"`
-	MessageAttributes map[string]snsAttribute `json:"MessageAttributes"`
+	Type             string           `json:"Type"`
+	MessageID        string           `json:"MessageId"`
+	TopicARN         string           `json:"TopicArn"`
+	Subject          *string          `json:"Subject"`
+	Message          *string          `json:"Message"`
+	Timestamp        string           `json:"Timestamp"`
+	SignatureVersion string           `json:"SignatureVersion"`
+	Signature        string           `json:"Signature"`
+	SigningCertURL   string           `json:"SigningCertURL"`
+	MediaType        *json.RawMessage `json:"mediaType"`
 }
 
-type snsAttribute struct {
-	Type  string `json:"Type"`
-	Value string `json:"Value"`
-}
-
+// notificationMarker prefilters unwrapSNS: a notification's Type value is the JSON string
+// "Notification", written either plainly or with \u escapes (which encoding/json decodes too).
 var notificationMarker = []byte(`"Notification"`)
 
-// unwrapSNS returns the message JSON inside an SNS notification and the notification's topic, or
-// the body itself when it is not a notification (raw delivery). A body is a notification only when
-// it has the full shape (Type "Notification", TopicArn, MessageId, a string Message) and no
-// mediaType of its own, so a payload that merely has a "Message" field is not mistaken for one.
-func unwrapSNS(body []byte) (msg []byte, env snsInfo) {
-	if !bytes.Contains(body, notificationMarker) {
-		return body, env
+// mayBeNotification reports whether body can be an SNS notification as encoding/json reads it.
+func mayBeNotification(body []byte) bool {
+	return bytes.Contains(body, notificationMarker) || bytes.Contains(body, []byte(`\u`))
+}
+
+// parseSNS returns the notification when body is one. A body is a notification only when it has
+// the full shape (Type "Notification", TopicArn, MessageId, a string Message) and no mediaType of
+// its own, so a payload that merely has a "Message" field is not mistaken for one.
+func parseSNS(body []byte) (*snsNotification, bool) {
+	if !mayBeNotification(body) {
+		return nil, false
 	}
 	var n snsNotification
 	if err := json.Unmarshal(body, &n); err != nil {
-		return body, env // not a notification; the codec reports the JSON error
+		return nil, false // not a notification; the codec reports the JSON error
 	}
 	if n.Type != "Notification" || n.TopicARN == "" || n.MessageID == "" || n.Message == nil || n.MediaType != nil {
+		return nil, false
+	}
+	return &n, true
+}
+
+// unwrapSNS returns the message JSON inside an SNS notification and the notification's topic, or
+// the body itself when it is not a notification (raw delivery).
+func unwrapSNS(body []byte) (msg []byte, env snsInfo) {
+	n, ok := parseSNS(body)
+	if !ok {
 		return body, env
 	}
 	return []byte(*n.Message), snsInfo{topicARN: n.TopicARN, messageID: n.MessageID}
@@ -85,8 +101,16 @@ type snsInfo struct {
 	messageID string
 }
 
-// decodeBody turns an SQS body into a Decoded message by the envelope strategy.
+// decodeBody turns an SQS body into a Decoded message by the envelope strategy, with no envelope
+// checks.
 func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, snsInfo, error) {
+	return decodeChecked(context.Background(), env, registry, nil, body)
+}
+
+// decodeChecked is decodeBody with the envelope checks of g (nil: none) for the codec envelope. A
+// body the checks refuse is not decoded at all: its content, media type and opaque data are
+// untrusted, so the Decoded is empty and the error a *DecodeError wrapping an *EnvelopeError.
+func decodeChecked(ctx context.Context, env Envelope, registry *SchemaRegistry, g *envelopeGuard, body []byte) (Decoded, snsInfo, error) {
 	switch env {
 	case EnvelopeRaw:
 		var v any
@@ -109,9 +133,21 @@ func decodeBody(env Envelope, registry *SchemaRegistry, body []byte) (Decoded, s
 		d.Content = &m
 		return d, snsInfo{}, nil
 	default:
-		msg, info := unwrapSNS(body)
-		d, err := registry.Decode(msg)
-		return d, info, err
+		n, ok := parseSNS(body)
+		if !ok {
+			if g != nil && g.require {
+				return Decoded{}, snsInfo{}, &DecodeError{Field: "Type", Err: &EnvelopeError{Check: CheckRequireEnvelope, Err: ErrNotEnvelope}}
+			}
+			d, err := registry.Decode(body)
+			return d, snsInfo{}, err
+		}
+		if g != nil {
+			if err := g.check(ctx, n); err != nil {
+				return Decoded{}, snsInfo{}, err
+			}
+		}
+		d, err := registry.Decode([]byte(*n.Message))
+		return d, snsInfo{topicARN: n.TopicARN, messageID: n.MessageID}, err
 	}
 }
 

@@ -1,6 +1,7 @@
 package fxpubsub
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -17,7 +18,14 @@ type head struct {
 // uri and opaqueData, skipping every other value. It does not fully validate JSON (the schema
 // decode that follows does; for an unknown media type the caller checks json.Valid). ok is false
 // for anything unusual, and the caller falls back to encoding/json for a precise error.
+//
+// Its answer must be encoding/json's (decodeHead) whenever it gives one (FuzzScanHead checks
+// this), so it declines what encoding/json reads differently from a naive scan: keys that match
+// ours only case-insensitively (encoding/json matches field names that way), a repeated opaqueData
+// (encoding/json merges the objects) and opaque keys with upper case (two keys may then collide
+// once lower-cased).
 func scanHead(b []byte) (h head, ok bool) {
+	seenOpaque := false
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return h, false
@@ -65,6 +73,10 @@ func scanHead(b []byte) (h head, ok bool) {
 				h.uri = ""
 			}
 		case `"opaqueData"`:
+			if seenOpaque {
+				return h, false
+			}
+			seenOpaque = true
 			switch val[0] {
 			case '{':
 				if h.opaque, ok = scanOpaque(val); !ok {
@@ -78,6 +90,9 @@ func scanHead(b []byte) (h head, ok bool) {
 		default:
 			if len(key) > 2 && hasEscape(key) {
 				return h, false // an escaped key might spell one of ours: let encoding/json decide
+			}
+			if foldsToHeadKey(key[1 : len(key)-1]) {
+				return h, false // "MediaType", "URI", ...: encoding/json takes them for ours
 			}
 		}
 		i = skipWS(b, i)
@@ -113,8 +128,8 @@ func scanOpaque(b []byte) (Opaque, bool) {
 			return nil, false
 		}
 		key, ok := unquote(b[ks:i])
-		if !ok {
-			return nil, false
+		if !ok || lowerKey(key) != key {
+			return nil, false // upper case: keys may collide once lower-cased; encoding/json decides
 		}
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] != ':' {
@@ -132,11 +147,11 @@ func scanOpaque(b []byte) (Opaque, bool) {
 			if !ok {
 				return nil, false
 			}
-			o[lowerKey(key)] = s
+			o[key] = s
 		case string(val) == "null":
-			delete(o, lowerKey(key))
+			delete(o, key)
 		default:
-			o[lowerKey(key)] = string(val)
+			o[key] = string(val)
 		}
 		i = skipWS(b, i)
 		if i >= len(b) {
@@ -239,6 +254,22 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 		}
 		return i, i > start
 	}
+}
+
+// foldsToHeadKey reports whether an object key (without quotes or escapes) matches mediaType, uri
+// or opaqueData case-insensitively as encoding/json matches field names. None of the three holds a
+// letter with a non-ASCII case variant (only k and s have one: the Kelvin sign and the long s), so
+// ASCII case folding is exact.
+func foldsToHeadKey(k []byte) bool {
+	switch len(k) {
+	case 3:
+		return bytes.EqualFold(k, []byte("uri"))
+	case 9:
+		return bytes.EqualFold(k, []byte("mediaType"))
+	case 10:
+		return bytes.EqualFold(k, []byte("opaqueData"))
+	}
+	return false
 }
 
 func hasEscape(s []byte) bool {

@@ -229,18 +229,16 @@ func dsnReason(err error) string {
 	return pe.Message
 }
 
-// redactDSN drops a legacy secret key from a DSN shown in an error.
+// redactDSN removes the keys of a DSN shown in an error: the public key and a legacy secret key
+// (user info) both let anyone send events to the project. Scheme, host and project stay, to say
+// which DSN was wrong; text that is not URL-shaped at all is redacted whole.
 func redactDSN(dsn string) string {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok {
-		return dsn
+		return Redacted
 	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return dsn
-	}
-	if public, _, hasSecret := strings.Cut(userinfo, ":"); hasSecret {
-		return scheme + "://" + public + ":" + Redacted + "@" + host
+	if _, host, ok := strings.Cut(rest, "@"); ok {
+		return scheme + "://" + Redacted + "@" + host
 	}
 	return dsn
 }

@@ -1,0 +1,384 @@
+package fxpubsub
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const testTopic = "arn:aws:sns:us-east-1:123456789012:orders"
+
+func innerOrder(t *testing.T) string {
+	t.Helper()
+	return `{"mediaType":"` + orderMT + `","uri":"https://o/1","order_id":"7","opaqueData":{"x-request-id":"r1"}}`
+}
+
+// checked decodes body with the codec envelope and checks.
+func checked(t *testing.T, checks EnvelopeChecks, body string) (Decoded, snsInfo, error) {
+	t.Helper()
+	r := newTestRegistry(t, SchemaFor[orderCreated](orderMT))
+	return decodeChecked(context.Background(), EnvelopeCodec, r, newEnvelopeGuard(checks), []byte(body))
+}
+
+// wantRefused asserts a *DecodeError wrapping an *EnvelopeError of check wrapping reason, with
+// nothing decoded.
+func wantRefused(t *testing.T, d Decoded, info snsInfo, err error, check string, reason error) *EnvelopeError {
+	t.Helper()
+	var de *DecodeError
+	var ee *EnvelopeError
+	if !errors.As(err, &de) || !errors.As(err, &ee) {
+		t.Fatalf("want *DecodeError wrapping *EnvelopeError, got %T: %v", err, err)
+	}
+	if ee.Check != check || !errors.Is(err, reason) {
+		t.Fatalf("want check %s refusing with %v, got %v", check, reason, err)
+	}
+	if d.MediaType != "" || d.Content != nil || len(d.Opaque) != 0 || info != (snsInfo{}) {
+		t.Fatalf("a refused body must not be decoded, got %+v %+v", d, info)
+	}
+	return ee
+}
+
+func TestSNSVerifierAcceptsSignatureVersions(t *testing.T) {
+	s := NewSNSTestSigner(t)
+	v := s.Verifier()
+	subject := "order"
+	for _, version := range []string{"1", "2"} {
+		for _, subj := range []*string{nil, &subject} {
+			n := s.Notification(testTopic, innerOrder(t))
+			n.SignatureVersion, n.Subject = version, subj
+			d, info, err := checked(t, EnvelopeChecks{Verifier: v, AllowedTopicARNs: []string{testTopic}, RequireEnvelope: true}, s.Sign(n).JSON())
+			if err != nil {
+				t.Fatalf("version %s subject %v: %v", version, subj != nil, err)
+			}
+			if c, ok := d.Content.(*orderCreated); !ok || c.OrderID != "7" || info.topicARN != testTopic || d.Opaque.Get("x-request-id") != "r1" {
+				t.Fatalf("decoded %+v %+v", d, info)
+			}
+		}
+	}
+	if got := s.Fetches.Load(); got != 1 {
+		t.Fatalf("certificate fetched %d times, want 1 (cached)", got)
+	}
+}
+
+func TestSNSVerifierFetchesOnceConcurrently(t *testing.T) {
+	s := NewSNSTestSigner(t)
+	v := s.Verifier()
+	body := s.Sign(s.Notification(testTopic, innerOrder(t))).JSON()
+	r := newTestRegistry(t, SchemaFor[orderCreated](orderMT))
+	g := newEnvelopeGuard(EnvelopeChecks{Verifier: v})
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			_, _, err := decodeChecked(context.Background(), EnvelopeCodec, r, g, []byte(body))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Fetches.Load(); got != 1 {
+		t.Fatalf("certificate fetched %d times by 32 concurrent verifications, want 1", got)
+	}
+}
+
+func TestSNSVerifierRefusesForgeries(t *testing.T) {
+	s := NewSNSTestSigner(t)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := "s"
+	evil := `{"mediaType":"` + orderMT + `","uri":"https://evil/1","order_id":"666","opaqueData":{}}`
+	tests := []struct {
+		name   string
+		forge  func(n *SNSTestNotification)
+		field  string
+		reason error
+	}{
+		{"message replaced after signing", func(n *SNSTestNotification) { s.Sign(n); n.Message = evil }, "Signature", ErrBadSignature},
+		{"topic replaced after signing", func(n *SNSTestNotification) { s.Sign(n); n.TopicARN = "arn:aws:sns:us-east-1:123456789012:other" }, "Signature", ErrBadSignature},
+		{"subject added after signing", func(n *SNSTestNotification) { s.Sign(n); n.Subject = &subject }, "Signature", ErrBadSignature},
+		{"message id replaced", func(n *SNSTestNotification) { s.Sign(n); n.MessageID = "x" }, "Signature", ErrBadSignature},
+		{"timestamp replaced", func(n *SNSTestNotification) { s.Sign(n); n.Timestamp = "2030-01-01T00:00:00.000Z" }, "Signature", ErrBadSignature},
+		{"version 1 signature labelled 2", func(n *SNSTestNotification) { n.SignatureVersion = "1"; s.Sign(n); n.SignatureVersion = "2" }, "Signature", ErrBadSignature},
+		{"signed by another key", func(n *SNSTestNotification) { n.Signature = signSNS(other, n) }, "Signature", ErrBadSignature},
+		{"emulator signature", func(n *SNSTestNotification) { n.SignatureVersion, n.Signature = "1", "EXAMPLE" }, "Signature", ErrSignatureFields},
+		{"no signature", func(n *SNSTestNotification) {}, "Signature", ErrSignatureFields},
+		{"unknown version", func(n *SNSTestNotification) { n.SignatureVersion = "3"; s.Sign(n) }, "SignatureVersion", ErrSignatureFields},
+		{"no version", func(n *SNSTestNotification) { n.SignatureVersion = ""; s.Sign(n) }, "SignatureVersion", ErrSignatureFields},
+		{"huge signature", func(n *SNSTestNotification) { n.Signature = strings.Repeat("A", 1<<20) }, "Signature", ErrSignatureFields},
+		{"cert URL over http", func(n *SNSTestNotification) {
+			n.SigningCertURL = strings.Replace(n.SigningCertURL, "https:", "http:", 1)
+			s.Sign(n)
+		}, "SigningCertURL", ErrSigningCertURL},
+		{"cert URL elsewhere", func(n *SNSTestNotification) {
+			n.SigningCertURL = "https://sns.us-east-1.amazonaws.com.evil.example/x.pem"
+			s.Sign(n)
+		}, "SigningCertURL", ErrSigningCertURL},
+		{"cert URL not found", func(n *SNSTestNotification) { n.SigningCertURL = s.Server.URL + "/missing.pem"; s.Sign(n) }, "SigningCertURL", ErrSigningCert},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := s.Notification(testTopic, innerOrder(t))
+			tt.forge(n)
+			d, info, err := checked(t, EnvelopeChecks{Verifier: s.Verifier()}, n.JSON())
+			ee := wantRefused(t, d, info, err, CheckVerifySignatures, tt.reason)
+			var de *DecodeError
+			errors.As(err, &de)
+			if de.Field != tt.field {
+				t.Errorf("field %q, want %q (%v)", de.Field, tt.field, err)
+			}
+			if ee.TopicARN != n.TopicARN {
+				t.Errorf("error names topic %q, want the claimed %q", ee.TopicARN, n.TopicARN)
+			}
+			if len(err.Error()) > 2048 {
+				t.Errorf("error text is %d bytes: attacker-controlled fields must be clipped", len(err.Error()))
+			}
+		})
+	}
+}
+
+func TestDefaultVerifierRefusesLoopbackCertURL(t *testing.T) {
+	s := NewSNSTestSigner(t)
+	// Even with the test server's client, the default URL check refuses a loopback host: only the
+	// unexported test hook can relax it.
+	v := NewSNSVerifier(WithCertHTTPClient(s.Server.Client()))
+	d, info, err := checked(t, EnvelopeChecks{Verifier: v}, s.Sign(s.Notification(testTopic, innerOrder(t))).JSON())
+	wantRefused(t, d, info, err, CheckVerifySignatures, ErrSigningCertURL)
+	if n := s.Fetches.Load(); n != 0 {
+		t.Fatalf("fetched the certificate %d times from a refused URL", n)
+	}
+}
+
+func TestCheckSigningCertURL(t *testing.T) {
+	good := []string{
+		"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
+		"https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem",
+		"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem",
+		"https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem",
+	}
+	bad := []string{
+		"http://sns.us-east-1.amazonaws.com/x.pem",
+		"https://sns.us-east-1.amazonaws.com.evil.example/x.pem",
+		"https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
+		"https://sns.us-east-1.amazonaws.com:8443/x.pem",
+		"https://user:pw@sns.us-east-1.amazonaws.com/x.pem",
+		"https://sns.us-east-1.amazonaws.com/x.pem?redirect=https://evil",
+		"https://sns.us-east-1.amazonaws.com/x.pem#frag",
+		"https://sns.us-east-1.amazonaws.com/x.txt",
+		"https://sns.us-east-1.amazonaws.com/a/../x.pem",
+		"https://SNS.us-east-1.amazonaws.com/x.pem",
+		"https://sqs.us-east-1.amazonaws.com/x.pem",
+		"https://sns..amazonaws.com/x.pem",
+		"https://127.0.0.1/x.pem",
+		"file:///etc/passwd.pem",
+		"https:sns.us-east-1.amazonaws.com/x.pem",
+	}
+	for _, raw := range good {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckSigningCertURL(u); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	for _, raw := range bad {
+		u, err := url.Parse(raw)
+		if err != nil {
+			continue
+		}
+		if err := CheckSigningCertURL(u); !errors.Is(err, ErrSigningCertURL) {
+			t.Errorf("%s: accepted (%v)", raw, err)
+		}
+	}
+}
+
+func TestCertFetchIsBounded(t *testing.T) {
+	key, err := testSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	expired := selfSignedPEM(t, key, now.Add(-2*time.Hour), now.Add(-time.Hour))
+	ecCert := selfSignedPEM(t, ecKey, now.Add(-time.Hour), now.Add(time.Hour))
+	valid := selfSignedPEM(t, key, now.Add(-time.Hour), now.Add(time.Hour))
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/huge.pem": // claims a gigabyte
+			w.Header().Set("Content-Length", strconv.Itoa(1<<30))
+			_, _ = w.Write(valid)
+		case "/endless.pem": // no length, streams until the client stops reading
+			chunk := []byte(strings.Repeat("A", 4096))
+			for r.Context().Err() == nil {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "/hang.pem":
+			<-r.Context().Done()
+		case "/redirect.pem":
+			http.Redirect(w, r, "/valid.pem", http.StatusFound)
+		case "/expired.pem":
+			_, _ = w.Write(expired)
+		case "/ecdsa.pem":
+			_, _ = w.Write(ecCert)
+		case "/garbage.pem":
+			_, _ = w.Write([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+		case "/valid.pem":
+			_, _ = w.Write(valid)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	v := NewSNSVerifier(WithCertHTTPClient(srv.Client()), withCertURLCheck(checkLoopbackCertURL), WithCertFetchTimeout(500*time.Millisecond))
+	for _, path := range []string{"/huge.pem", "/endless.pem", "/hang.pem", "/redirect.pem", "/expired.pem", "/ecdsa.pem", "/garbage.pem"} {
+		t.Run(path, func(t *testing.T) {
+			start := time.Now()
+			_, err := v.cert(context.Background(), srv.URL+path)
+			if !errors.Is(err, ErrSigningCert) {
+				t.Fatalf("want ErrSigningCert, got %v", err)
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("took %s", time.Since(start))
+			}
+			t.Log(err)
+		})
+	}
+	if _, err := v.cert(context.Background(), srv.URL+"/valid.pem"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCertCacheExpiry(t *testing.T) {
+	s := NewSNSTestSigner(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	v := s.Verifier(withClock(clock))
+	if _, err := v.cert(context.Background(), s.CertURL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.cert(context.Background(), s.CertURL); err != nil || s.Fetches.Load() != 1 {
+		t.Fatalf("second lookup: %v, %d fetches", err, s.Fetches.Load())
+	}
+	// A failure is remembered briefly, then retried.
+	missing := s.Server.URL + "/missing.pem"
+	for range 3 {
+		if _, err := v.cert(context.Background(), missing); !errors.Is(err, ErrSigningCert) {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(certFailureTTL + time.Second)
+	if _, err := v.cert(context.Background(), s.CertURL); err != nil {
+		t.Fatal(err)
+	}
+	if s.Fetches.Load() != 1 {
+		t.Fatalf("a valid certificate was refetched within its cache lifetime: %d fetches", s.Fetches.Load())
+	}
+	// The certificate expires in an hour: the cache never serves it past NotAfter.
+	now = now.Add(2 * time.Hour)
+	if _, err := v.cert(context.Background(), s.CertURL); !errors.Is(err, ErrSigningCert) || s.Fetches.Load() != 2 {
+		t.Fatalf("after NotAfter: %v, %d fetches", err, s.Fetches.Load())
+	}
+	// The cache stays bounded whatever URLs forged envelopes name.
+	for i := range 3 * certCacheSize {
+		_, _ = v.cert(context.Background(), s.Server.URL+"/missing-"+strconv.Itoa(i)+".pem")
+	}
+	v.mu.Lock()
+	size := len(v.certs)
+	v.mu.Unlock()
+	if size > certCacheSize {
+		t.Fatalf("cache holds %d entries, limit %d", size, certCacheSize)
+	}
+}
+
+func TestCertWaitHonoursContext(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	defer close(release)
+	v := NewSNSVerifier(WithCertHTTPClient(srv.Client()), withCertURLCheck(checkLoopbackCertURL))
+	done := make(chan error, 1)
+	go func() { _, err := v.cert(context.Background(), srv.URL+"/slow.pem"); done <- err }()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := v.cert(ctx, srv.URL+"/slow.pem"); !errors.Is(err, context.Canceled) || !errors.Is(err, ErrSigningCert) {
+		t.Fatalf("a waiter whose context ends must return at once, got %v", err)
+	}
+	release <- struct{}{}
+	if err := <-done; !errors.Is(err, ErrSigningCert) {
+		t.Fatal(err)
+	}
+}
+
+func TestAllowedTopicsAndRequireEnvelope(t *testing.T) {
+	s := NewSNSTestSigner(t)
+	unsigned := s.Notification(testTopic, innerOrder(t)).JSON()
+	foreign := s.Notification("arn:aws:sns:us-east-1:123456789012:other", innerOrder(t)).JSON()
+
+	if _, info, err := checked(t, EnvelopeChecks{AllowedTopicARNs: []string{testTopic}}, unsigned); err != nil || info.topicARN != testTopic {
+		t.Fatalf("allowed topic: %v %+v", err, info)
+	}
+	d, info, err := checked(t, EnvelopeChecks{AllowedTopicARNs: []string{testTopic}}, foreign)
+	wantRefused(t, d, info, err, CheckAllowedTopicARNs, ErrTopicNotAllowed)
+	// The allow-list runs before the signature: a foreign topic costs no certificate fetch.
+	d, info, err = checked(t, EnvelopeChecks{AllowedTopicARNs: []string{testTopic}, Verifier: s.Verifier()}, foreign)
+	wantRefused(t, d, info, err, CheckAllowedTopicARNs, ErrTopicNotAllowed)
+	if s.Fetches.Load() != 0 {
+		t.Fatal("a foreign topic must be refused before any certificate fetch")
+	}
+
+	// Raw delivery: no envelope, so no topic is claimed; accepted unless envelopes are required.
+	if d, info, err := checked(t, EnvelopeChecks{AllowedTopicARNs: []string{testTopic}}, innerOrder(t)); err != nil || info.topicARN != "" || d.Content == nil {
+		t.Fatalf("raw body: %v %+v", err, info)
+	}
+	d, info, err = checked(t, EnvelopeChecks{RequireEnvelope: true}, innerOrder(t))
+	wantRefused(t, d, info, err, CheckRequireEnvelope, ErrNotEnvelope)
+	// A body that almost looks like an envelope (a mediaType of its own) is not one either.
+	almost := `{"Type":"Notification","MessageId":"m","TopicArn":"` + testTopic + `","Message":"{}","mediaType":"` + orderMT + `","uri":"u","order_id":"1"}`
+	d, info, err = checked(t, EnvelopeChecks{RequireEnvelope: true}, almost)
+	wantRefused(t, d, info, err, CheckRequireEnvelope, ErrNotEnvelope)
+	// An envelope whose Type is spelled with \u escapes is still an envelope (encoding/json decodes it).
+	escaped := strings.Replace(foreign, `"Notification"`, `"Notific\u0061tion"`, 1)
+	d, info, err = checked(t, EnvelopeChecks{AllowedTopicARNs: []string{testTopic}}, escaped)
+	wantRefused(t, d, info, err, CheckAllowedTopicARNs, ErrTopicNotAllowed)
+}
+
+func TestEnvelopeChecksNeedCodec(t *testing.T) {
+	r := newTestRegistry(t)
+	for _, env := range []Envelope{EnvelopeRaw, EnvelopeNaive} {
+		if _, err := NewConsumer(nil, r, "q", ConsumerOptions{Envelope: env, EnvelopeChecks: EnvelopeChecks{RequireEnvelope: true}}); err == nil {
+			t.Errorf("%s envelope accepted envelope checks", env)
+		}
+	}
+}
