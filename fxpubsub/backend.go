@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -11,6 +12,11 @@ import (
 	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub/pubsubmem"
 )
+
+// sqsRequestMargin is how long an SQS attempt may take beyond its long-poll wait before it is
+// abandoned and retried (a response that never comes would otherwise block a receiver or a
+// settle call until TCP gives up).
+const sqsRequestMargin = 30 * time.Second
 
 // MemoryTopicName and MemoryQueueName name what testing mode creates when the configuration names
 // no topic or queue.
@@ -53,12 +59,13 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 	sqsc, err := NewSQSClient(ctx, AWSOptions{
 		EndpointURL: cfg.Consumer.EndpointURL, Region: cfg.Consumer.RegionName, Profile: cfg.Consumer.ProfileName,
 		ConnectTimeout: cfg.Consumer.ConnectTimeout, MaxAttempts: cfg.Consumer.MaxAttempts,
+		// Every attempt ends: a long poll takes up to wait_seconds, anything else far less.
+		RequestTimeout: time.Duration(cfg.Consumer.WaitSeconds)*time.Second + sqsRequestMargin,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqs client: %w", err)
 	}
-	// Errors of AWS calls never carry the request's signature or session token (RedactSecrets).
-	return &Backend{SNS: redactingSNS{snsc}, SQS: redactingSQS{sqsc}, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}, nil
+	return &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}, nil
 }
 
 // newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -29,7 +27,7 @@ const maxErrorBody = 1 << 20
 // "[redacted]" in the response body before the SDK turns it into an error. So an endpoint or proxy
 // that echoes the request in its error message (some do) cannot put credentials in the error, the
 // logs that print it, or Sentry. The secret access key itself is never sent, so never echoed.
-// [NewBackend] installs it on its clients; cmd/pubsub on its own.
+// [LoadAWSConfig] installs it, so every client built by this library has it.
 func RedactSecrets(stack *middleware.Stack) error {
 	return stack.Deserialize.Insert(redactErrors{}, "OperationDeserializer", middleware.After)
 }
@@ -108,49 +106,4 @@ func RedactText(s string, secrets ...string) string {
 		s = re.ReplaceAllString(s, "${1}"+Redacted)
 	}
 	return s
-}
-
-// redactingSQS and redactingSNS install RedactSecrets on every call of an SDK client.
-type redactingSQS struct{ c SQSClient }
-
-func redactSQS(o *sqs.Options) { o.APIOptions = append(o.APIOptions, RedactSecrets) }
-
-func (r redactingSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
-	return r.c.ReceiveMessage(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-func (r redactingSQS) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
-	return r.c.DeleteMessage(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-func (r redactingSQS) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
-	return r.c.DeleteMessageBatch(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-func (r redactingSQS) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
-	return r.c.ChangeMessageVisibility(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-func (r redactingSQS) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
-	return r.c.ChangeMessageVisibilityBatch(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-func (r redactingSQS) GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error) { //nolint:revive // SDK method name
-	return r.c.GetQueueUrl(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-func (r redactingSQS) GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
-	return r.c.GetQueueAttributes(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSQS)...)
-}
-
-type redactingSNS struct{ c SNSClient }
-
-func redactSNS(o *sns.Options) { o.APIOptions = append(o.APIOptions, RedactSecrets) }
-
-func (r redactingSNS) Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error) {
-	return r.c.Publish(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSNS)...)
-}
-
-func (r redactingSNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, optFns ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
-	return r.c.PublishBatch(ctx, in, append(optFns[:len(optFns):len(optFns)], redactSNS)...)
 }

@@ -256,7 +256,6 @@ func (g *globals) awsConfig(ctx context.Context, o fxpubsub.AWSOptions) (aws.Con
 	if awsCfg.Region == "" {
 		return aws.Config{}, usagef("no AWS region: set AWS_REGION or pass --region (us-east-1 for the emulators)")
 	}
-	awsCfg.APIOptions = append(awsCfg.APIOptions, fxpubsub.RedactSecrets) // no signature or token in errors
 	if debug, _ := g.input.Flags["debug"].(bool); debug && g.stderr != nil {
 		awsCfg.ClientLogMode = aws.LogRequest | aws.LogResponse | aws.LogRetries
 		awsCfg.Logger = redactingLogger{logging.NewStandardLogger(g.stderr)}
