@@ -1,0 +1,158 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ConnTracer wraps a dialer so every connection records who closed it, and when. It exists to
+// diagnose "use of closed network connection" errors: a read on a connection this process closed
+// itself. Install it with TraceDial on an http.Transport.
+type ConnTracer struct {
+	nextID atomic.Int64
+	mu     sync.Mutex
+	events []string // reads that failed, with the closer's stack when the close was local
+	max    int
+}
+
+// NewConnTracer keeps up to max events.
+func NewConnTracer(max int) *ConnTracer { return &ConnTracer{max: max} }
+
+// TraceDial wraps dial.
+func (c *ConnTracer) TraceDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &tracedConn{Conn: conn, tracer: c, id: c.nextID.Add(1), created: time.Now()}, nil
+	}
+}
+
+// Events returns the recorded events.
+func (c *ConnTracer) Events() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.events...)
+}
+
+func (c *ConnTracer) record(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.events) < c.max {
+		c.events = append(c.events, s)
+	}
+}
+
+type tracedConn struct {
+	net.Conn
+	tracer  *ConnTracer
+	id      int64
+	created time.Time
+
+	mu         sync.Mutex
+	closedAt   time.Time
+	closeStack string
+	read       int64
+	lastRead   time.Time
+}
+
+func (t *tracedConn) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	t.mu.Lock()
+	t.read += int64(n)
+	if n > 0 {
+		t.lastRead = time.Now()
+	}
+	closedAt, stack, total, last := t.closedAt, t.closeStack, t.read, t.lastRead
+	t.mu.Unlock()
+	if err != nil && !errors.Is(err, net.ErrClosed) && !closedAt.IsZero() {
+		return n, err
+	}
+	if err != nil && (errors.Is(err, net.ErrClosed) || !isEOF(err)) && !strings.Contains(stack, "cancelRequest") {
+		t.tracer.record(fmt.Sprintf("conn %d (%s -> %s, age %s, %d bytes read, last read %s ago): read error %v; closed locally %s ago by:\n%s",
+			t.id, t.LocalAddr(), t.RemoteAddr(), time.Since(t.created).Round(time.Millisecond), total, since(last), err, since(closedAt), stack))
+	}
+	return n, err
+}
+
+func (t *tracedConn) Write(p []byte) (int, error) {
+	n, err := t.Conn.Write(p)
+	if err != nil {
+		t.mu.Lock()
+		closedAt := t.closedAt
+		t.mu.Unlock()
+		t.tracer.record(fmt.Sprintf("conn %d (%s): write of %d bytes failed after %d: %v (closed locally %s ago)", t.id, t.LocalAddr(), len(p), n, err, since(closedAt)))
+	}
+	return n, err
+}
+
+// TraceBodies wraps rt so request bodies record read errors (the transport's writeLoop closes the
+// connection when writing a request fails).
+func (c *ConnTracer) TraceBodies(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		op, start := req.Header.Get("X-Amz-Target"), time.Now()
+		var gotResp atomic.Int64
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotFirstResponseByte: func() { gotResp.Store(int64(time.Since(start))) },
+			WroteRequest: func(info httptrace.WroteRequestInfo) {
+				if info.Err != nil {
+					c.record(fmt.Sprintf("writing the request of %s failed %s after it started (first response byte after %s): %T %v",
+						op, since(start), time.Duration(gotResp.Load()), info.Err, info.Err))
+				}
+			},
+		}))
+		return rt.RoundTrip(req)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type tracedBody struct {
+	io.ReadCloser
+	tracer *ConnTracer
+	op     string
+	start  time.Time
+	n      int64
+}
+
+func (b *tracedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	if err != nil && err != io.EOF {
+		b.tracer.record(fmt.Sprintf("request body of %s read error after %d bytes, %s into the request: %T %v", b.op, b.n, since(b.start), err, err))
+	}
+	return n, err
+}
+
+func (t *tracedConn) Close() error {
+	t.mu.Lock()
+	if t.closedAt.IsZero() {
+		t.closedAt = time.Now()
+		buf := make([]byte, 8192)
+		t.closeStack = string(buf[:runtime.Stack(buf, false)])
+	}
+	t.mu.Unlock()
+	return t.Conn.Close()
+}
+
+func isEOF(err error) bool { return err != nil && err.Error() == "EOF" }
+
+func since(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return time.Since(t).Round(time.Millisecond).String()
+}
