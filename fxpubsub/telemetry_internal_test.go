@@ -63,9 +63,11 @@ func TestTelemetryOffWithoutProviders(t *testing.T) {
 		logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(discard{}), zapcore.InfoLevel))
 		off, m := dispatchRig(t, nil, logger)
 		on, _ := dispatchRig(t, tel, logger)
-		a := testing.AllocsPerRun(200, func() { off.Dispatch(ctx, m) })
-		b := testing.AllocsPerRun(200, func() { on.Dispatch(ctx, m) })
-		if a != b {
+		// The least of a few measurements: a GC emptying zap's buffer pool mid-run adds an
+		// allocation that has nothing to do with telemetry.
+		a := minAllocs(func() { off.Dispatch(ctx, m) })
+		b := minAllocs(func() { on.Dispatch(ctx, m) })
+		if b > a {
 			t.Errorf("%s: %v allocs per dispatch with telemetry, %v without", name, b, a)
 		}
 	}
@@ -73,6 +75,15 @@ func TestTelemetryOffWithoutProviders(t *testing.T) {
 	if nilTel.tracing() || nilTel.messageMetered(context.Background()) || nilTel.forDaemon("q") != nil {
 		t.Error("nil telemetry is on")
 	}
+}
+
+// minAllocs returns the least of five AllocsPerRun measurements of fn.
+func minAllocs(fn func()) float64 {
+	least := testing.AllocsPerRun(200, fn)
+	for range 4 {
+		least = min(least, testing.AllocsPerRun(200, fn))
+	}
+	return least
 }
 
 type discard struct{}
