@@ -12,6 +12,7 @@ import (
 	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/fxpubsub/pubsubtest"
+	"github.com/microcosm-go/pubsub/fxsentry"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 )
@@ -182,5 +183,21 @@ func TestModuleDeferredBatchSizeFromConfig(t *testing.T) {
 	}
 	if got := len(app.Recorder.ByMediaType(orderMT)); got != 1 {
 		t.Fatalf("direct messages = %d, want 1", got)
+	}
+}
+
+// Module bundles fxconfig.Module and fxsentry.Module: adding either again is an error, and Core is
+// the way to compose them by hand.
+func TestModuleBundlesConfigAndSentry(t *testing.T) {
+	for name, extra := range map[string]fx.Option{"fxconfig": fxconfig.Module, "fxsentry": fxsentry.Module} {
+		app := fx.New(fx.NopLogger, fxconfig.ForTesting("example", nil), fxpubsub.Module, extra)
+		if err := app.Err(); err == nil || !strings.Contains(err.Error(), "already provided") {
+			t.Errorf("%s next to Module: got %v, want an \"already provided\" error", name, err)
+		}
+	}
+	var p *fxpubsub.Producer
+	app := fx.New(fx.NopLogger, fxconfig.ForTesting("example", nil), fxconfig.Module, fxsentry.Module, fxpubsub.Core, fx.Populate(&p))
+	if err := app.Err(); err != nil || p == nil {
+		t.Fatalf("Core with the modules composed by hand: %v", err)
 	}
 }
