@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/fxpubsub/pubsubmem"
+	"github.com/microcosm-go/pubsub/internal/awstest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -34,23 +33,15 @@ func discardLogger() *zap.Logger {
 }
 
 // preload puts n encoded messages into the queue with SendMessageBatch, as SNS raw delivery would.
-func preload(b *testing.B, sqsc fxpubsub.SQSClient, send func(context.Context, *sqs.SendMessageBatchInput) error, reg *fxpubsub.SchemaRegistry, url string, n int) {
+func preload(b *testing.B, client awstest.BatchSender, reg *fxpubsub.SchemaRegistry, url string, n int) {
 	b.Helper()
-	ctx := context.Background()
 	body, err := reg.Encode(orderMT, orderCreated{URI: "https://orders.internal/api/v1/order/7d1c", OrderID: "7d1c"}, nil,
 		fxpubsub.Opaque{"x-request-id": "4f3e", "x-request-published": "1700000000.123456"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	entries := make([]sqstypes.SendMessageBatchRequestEntry, 0, 10)
-	for i := 0; i < n; i++ {
-		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(string(body))})
-		if len(entries) == 10 || i == n-1 {
-			if err := send(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
-				b.Fatal(err)
-			}
-			entries = entries[:0]
-		}
+	if err := awstest.SendCopies(context.Background(), client, url, string(body), nil, n, 1); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -59,53 +50,54 @@ func preload(b *testing.B, sqsc fxpubsub.SQSClient, send func(context.Context, *
 // batched delete. One op is one message.
 func BenchmarkDaemonMemory(b *testing.B) {
 	for _, conc := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
-			mem := pubsubmem.New()
-			defer mem.Close()
-			ctx := context.Background()
-			q, err := mem.SQS().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			url := aws.ToString(q.QueueUrl)
-			reg, _ := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig(), fxpubsub.SchemaFor[orderCreated](orderMT))
-			preload(b, mem.SQS(), func(ctx context.Context, in *sqs.SendMessageBatchInput) error {
-				_, err := mem.SQS().SendMessageBatch(ctx, in)
-				return err
-			}, reg, url, b.N)
-			cons, err := fxpubsub.NewConsumer(mem.SQS(), reg, url, fxpubsub.ConsumerOptions{Wait: time.Second})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var handled atomic.Int64
-			done := make(chan struct{})
-			n := int64(b.N)
-			reg1, _ := fxpubsub.NewRegistration[orderCreated](orderMT, fxpubsub.HandlerFunc[orderCreated](func(context.Context, *orderCreated) error {
-				if handled.Add(1) == n {
-					close(done)
-				}
-				return nil
-			}))
-			handlers, _ := fxpubsub.NewHandlerRegistry(reg1)
-			disp := fxpubsub.NewDispatcher(handlers, fxpubsub.DispatcherOptions{EnableTTL: true, Logger: discardLogger()})
-			receivers := max(1, min(4, conc/10+1))
-			d := fxpubsub.NewDaemon(cons, disp, fxpubsub.DaemonOptions{Receivers: receivers, Concurrency: conc, VisibilityTimeout: 30 * time.Second})
-			cpu0 := cpuTime()
-			b.ResetTimer()
-			start := time.Now()
-			_ = d.Start(ctx)
-			<-done
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if err := d.Stop(ctx); err != nil {
-				b.Fatal(err)
-			}
-			cpu := cpuTime() - cpu0
-			st := d.Stats()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
-			b.ReportMetric(float64(st.ReceiveCalls)/float64(b.N), "receives/msg")
-			b.ReportMetric(float64(st.DeleteBatchCalls)/float64(b.N), "deletes/msg")
-		})
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) { benchDaemon(b, conc, nil) })
 	}
+}
+
+// benchDaemon drains b.N preloaded messages with a daemon of concurrency conc (and telemetry tel,
+// which may be nil) and reports msg/s, CPU and calls per message.
+func benchDaemon(b *testing.B, conc int, tel *fxpubsub.Telemetry) {
+	mem := pubsubmem.New()
+	defer mem.Close()
+	ctx := context.Background()
+	q, err := mem.SQS().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := aws.ToString(q.QueueUrl)
+	reg, _ := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig(), fxpubsub.SchemaFor[orderCreated](orderMT))
+	preload(b, mem.SQS(), reg, url, b.N)
+	cons, err := fxpubsub.NewConsumer(mem.SQS(), reg, url, fxpubsub.ConsumerOptions{Wait: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var handled atomic.Int64
+	done := make(chan struct{})
+	n := int64(b.N)
+	reg1, _ := fxpubsub.NewRegistration[orderCreated](orderMT, fxpubsub.HandlerFunc[orderCreated](func(context.Context, *orderCreated) error {
+		if handled.Add(1) == n {
+			close(done)
+		}
+		return nil
+	}))
+	handlers, _ := fxpubsub.NewHandlerRegistry(reg1)
+	disp := fxpubsub.NewDispatcher(handlers, fxpubsub.DispatcherOptions{EnableTTL: true, Logger: discardLogger(), Telemetry: tel})
+	receivers := max(1, min(4, conc/10+1))
+	d := fxpubsub.NewDaemon(cons, disp, fxpubsub.DaemonOptions{Receivers: receivers, Concurrency: conc, VisibilityTimeout: 30 * time.Second, Telemetry: tel})
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	start := time.Now()
+	_ = d.Start(ctx)
+	<-done
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err := d.Stop(ctx); err != nil {
+		b.Fatal(err)
+	}
+	cpu := cpuTime() - cpu0
+	st := d.Stats()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
+	b.ReportMetric(float64(st.ReceiveCalls)/float64(b.N), "receives/msg")
+	b.ReportMetric(float64(st.DeleteBatchCalls)/float64(b.N), "deletes/msg")
 }

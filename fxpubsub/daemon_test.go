@@ -55,14 +55,8 @@ func (l *resultLog) count() int {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		<-tick.C
+	if !awstest.Eventually(within, 10*time.Millisecond, cond) {
+		t.Fatalf("timed out after %s waiting for %s", within, what)
 	}
 }
 

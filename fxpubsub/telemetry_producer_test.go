@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/fxpubsub/pubsubmem"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -114,50 +111,3 @@ type benchExporter struct{}
 
 func (benchExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (benchExporter) Shutdown(context.Context) error                             { return nil }
-
-// benchDaemon mirrors BenchmarkDaemonMemory with tel given to the dispatcher and the daemon.
-func benchDaemon(b *testing.B, conc int, tel *fxpubsub.Telemetry) {
-	mem := pubsubmem.New()
-	defer mem.Close()
-	ctx := context.Background()
-	q, err := mem.SQS().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	url := aws.ToString(q.QueueUrl)
-	reg, _ := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig(), fxpubsub.SchemaFor[orderCreated](orderMT))
-	preload(b, mem.SQS(), func(ctx context.Context, in *sqs.SendMessageBatchInput) error {
-		_, err := mem.SQS().SendMessageBatch(ctx, in)
-		return err
-	}, reg, url, b.N)
-	cons, err := fxpubsub.NewConsumer(mem.SQS(), reg, url, fxpubsub.ConsumerOptions{Wait: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var handled atomic.Int64
-	done := make(chan struct{})
-	n := int64(b.N)
-	reg1, _ := fxpubsub.NewRegistration[orderCreated](orderMT, fxpubsub.HandlerFunc[orderCreated](func(context.Context, *orderCreated) error {
-		if handled.Add(1) == n {
-			close(done)
-		}
-		return nil
-	}))
-	handlers, _ := fxpubsub.NewHandlerRegistry(reg1)
-	disp := fxpubsub.NewDispatcher(handlers, fxpubsub.DispatcherOptions{EnableTTL: true, Logger: discardLogger(), Telemetry: tel})
-	receivers := max(1, min(4, conc/10+1))
-	d := fxpubsub.NewDaemon(cons, disp, fxpubsub.DaemonOptions{Receivers: receivers, Concurrency: conc, VisibilityTimeout: 30 * time.Second, Telemetry: tel})
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	start := time.Now()
-	_ = d.Start(ctx)
-	<-done
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if err := d.Stop(ctx); err != nil {
-		b.Fatal(err)
-	}
-	cpu := cpuTime() - cpu0
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
-}

@@ -212,50 +212,15 @@ func fauxqsTarget(b *testing.B) awstest.Target {
 // preload puts n copies of body into the queue with SendMessageBatch (10 per call, 8 calls at a
 // time), as SNS raw delivery would: the body is the published message and the media_type message
 // attribute comes along.
-func preload(b testing.TB, client interface {
-	SendMessageBatch(context.Context, *sqs.SendMessageBatchInput, ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
-}, url, body string, n int) {
+func preload(b testing.TB, client awstest.BatchSender, url, body string, n int) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	attrs := map[string]sqstypes.MessageAttributeValue{
 		fxpubsub.MediaTypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(benchMT)},
 	}
-	calls := make(chan int)
-	errs := make(chan error, 8)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for size := range calls {
-				entries := make([]sqstypes.SendMessageBatchRequestEntry, size)
-				for i := range entries {
-					entries[i] = sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body), MessageAttributes: attrs}
-				}
-				out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
-				if err == nil && len(out.Failed) > 0 {
-					err = fmt.Errorf("SendMessageBatch: %d entries failed: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
-				}
-				if err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-					cancel()
-				}
-			}
-		}()
-	}
-	for sent := 0; sent < n && ctx.Err() == nil; sent += 10 {
-		calls <- min(10, n-sent)
-	}
-	close(calls)
-	wg.Wait()
-	select {
-	case err := <-errs:
+	if err := awstest.SendCopies(ctx, client, url, body, attrs, n, 8); err != nil {
 		b.Fatalf("preload: %v", err)
-	default:
 	}
 }
 
@@ -376,20 +341,5 @@ func reportCalls(b *testing.B, prefix string, calls map[string]int64, msgs int64
 
 // waitUntil polls cond every millisecond until it holds or the deadline passes.
 func waitUntil(deadline time.Duration, cond func() bool) bool {
-	if cond() {
-		return true
-	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	timeout := time.After(deadline)
-	for {
-		select {
-		case <-t.C:
-			if cond() {
-				return true
-			}
-		case <-timeout:
-			return cond()
-		}
-	}
+	return awstest.Eventually(deadline, time.Millisecond, cond)
 }

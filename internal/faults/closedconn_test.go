@@ -2,10 +2,8 @@ package faults
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -111,39 +109,7 @@ func preload(t testing.TB, client awstest.SQSAdmin, url, body string, n int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	attrs := map[string]sqstypes.MessageAttributeValue{fxpubsub.MediaTypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(itemMT)}}
-	calls := make(chan int)
-	errs := make(chan error, 8)
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for size := range calls {
-				entries := make([]sqstypes.SendMessageBatchRequestEntry, size)
-				for i := range entries {
-					entries[i] = sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body), MessageAttributes: attrs}
-				}
-				out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
-				if err == nil && len(out.Failed) > 0 {
-					err = fmt.Errorf("%d entries failed", len(out.Failed))
-				}
-				if err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for sent := 0; sent < n; sent += 10 {
-		calls <- min(10, n-sent)
-	}
-	close(calls)
-	wg.Wait()
-	select {
-	case err := <-errs:
+	if err := awstest.SendCopies(ctx, client, url, body, attrs, n, 8); err != nil {
 		t.Fatalf("preload: %v", err)
-	default:
 	}
 }

@@ -209,22 +209,7 @@ func stopDaemon(t testing.TB, d *fxpubsub.Daemon) {
 
 // waitFor polls cond every 10 ms until it holds or within passes; it reports whether it held.
 func waitFor(within time.Duration, cond func() bool) bool {
-	if cond() {
-		return true
-	}
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(within)
-	for {
-		select {
-		case <-tick.C:
-			if cond() {
-				return true
-			}
-		case <-deadline:
-			return cond()
-		}
-	}
+	return awstest.Eventually(within, 10*time.Millisecond, cond)
 }
 
 // keys returns prefix-0 … prefix-(n-1).
