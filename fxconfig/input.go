@@ -1,6 +1,9 @@
 package fxconfig
 
-import "go.uber.org/fx"
+import (
+	"go.uber.org/fx"
+	"go.uber.org/zap/zapcore"
+)
 
 // Input says where configuration comes from. [Load] reads it; the module
 // expects it in the graph, supplied with [WithInput], [FromArgs] or
@@ -35,6 +38,12 @@ type Input struct {
 	// example "sqs_consumer.sqs_queue_url"); --set, --debug and --testing
 	// write here too.
 	Flags map[string]any
+
+	// LogOutput is where the module's *zap.Logger writes. nil means
+	// stderr. Tests point it at the test log (pubsubtest.LogTo does), so
+	// an app's log lines show up beside the test that wrote them, and
+	// only when it fails or runs with -v.
+	LogOutput zapcore.WriteSyncer
 }
 
 // WithInput supplies in to the graph for [Module].

@@ -2,9 +2,11 @@ package fxconfig
 
 import (
 	"context"
+	"os"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Module loads configuration from the [Input] in the graph (see
@@ -18,8 +20,12 @@ var Module = fx.Module("config",
 	),
 )
 
-func provideLogger(lc fx.Lifecycle, s *Settings) (*zap.Logger, error) {
-	l, err := NewLogger(s)
+func provideLogger(lc fx.Lifecycle, in Input, s *Settings) (*zap.Logger, error) {
+	out := in.LogOutput
+	if out == nil {
+		out = zapcore.Lock(os.Stderr)
+	}
+	l, err := newLogger(s, out)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,32 @@ func TestModule(t *testing.T) {
 	}
 }
 
+// The module's logger writes to Input.LogOutput when it is set, and syncs it on stop.
+func TestModuleLogOutput(t *testing.T) {
+	out := &syncBuffer{}
+	var log *zap.Logger
+	app := fxtest.New(t,
+		fxconfig.WithInput(fxconfig.Input{Name: "example", Environ: []string{}, LogOutput: out}),
+		fxconfig.Module,
+		fx.Populate(&log),
+	).RequireStart()
+	log.Info("hello", zap.String("k", "v"))
+	app.RequireStop()
+	if got := out.String(); !strings.Contains(got, `"msg":"hello"`) || !strings.Contains(got, `"k":"v"`) {
+		t.Errorf("LogOutput got %q, want the JSON line", got)
+	}
+	if out.syncs == 0 {
+		t.Error("LogOutput was not synced on stop")
+	}
+}
+
+type syncBuffer struct {
+	strings.Builder
+	syncs int
+}
+
+func (b *syncBuffer) Sync() error { b.syncs++; return nil }
+
 func TestForTestingIgnoresProcessEnv(t *testing.T) {
 	t.Setenv("FXCONFIGTEST__SEC__KEY", "from-process")
 	var s *fxconfig.Settings

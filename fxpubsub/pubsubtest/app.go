@@ -15,7 +15,8 @@ import (
 const DefaultTimeout = 10 * time.Second
 
 // App is a started test app consuming from the in-memory backend: [Options] plus the test's own
-// options plus [fxpubsub.RunConsumer], built with fxtest, started, and stopped at t's cleanup.
+// options plus [fxpubsub.RunConsumer], built with fxtest, started, and stopped at t's cleanup. Its
+// log goes to t's log ([LogTo]).
 type App struct {
 	*fxtest.App
 	// Producer is the app's producer (sns_producer).
@@ -38,6 +39,7 @@ func New(t testing.TB, name string, values map[string]any, opts ...fx.Option) *A
 	a := &App{Timeout: DefaultTimeout, t: t}
 	a.App = fxtest.New(t,
 		Options(name, values),
+		LogTo(t),
 		fx.Options(opts...),
 		fxpubsub.RunConsumer(),
 		fx.Populate(&a.Producer, &a.Recorder, &a.Results),

@@ -3,6 +3,7 @@ package pubsubtest_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -273,6 +274,22 @@ func TestAppWaitAndPublish(t *testing.T) {
 	)
 	if got := app.Results.ByMediaType(shipmentMT); len(got) != 2 {
 		t.Errorf("handled shipments = %v", got)
+	}
+}
+
+// New sends the app's log to the test's log: the consumer's start line and each result line.
+func TestAppLogsToTest(t *testing.T) {
+	fake := newFakeTB(nil)
+	app := pubsubtest.New(fake, "orders", nil, orders)
+	h := app.Handle(context.Background(), orderMT, orderCreated{URI: "https://orders/10", OrderID: "10", Items: 1})
+	fake.cleanup()
+	fake.mu.Lock()
+	logged := strings.Join(fake.logged, "\n")
+	fake.mu.Unlock()
+	for _, want := range []string{`"msg":"consumer started"`, `"message_id":"` + h.MessageID + `"`, `"msg":"consumer stopped"`} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("the test log lacks %s; it has:\n%s", want, logged)
+		}
 	}
 }
 

@@ -23,6 +23,7 @@ type fakeTB struct {
 	mu       sync.Mutex
 	errors   []string
 	fatals   []string
+	logged   []string
 	cleanups []func()
 }
 
@@ -30,6 +31,9 @@ type fakeTB struct {
 func newFakeTB(t *testing.T) *fakeTB { return &fakeTB{log: t} }
 
 func (f *fakeTB) Logf(format string, args ...any) {
+	f.mu.Lock()
+	f.logged = append(f.logged, fmt.Sprintf(format, args...))
+	f.mu.Unlock()
 	if f.log != nil {
 		f.log.Logf(format, args...)
 	}

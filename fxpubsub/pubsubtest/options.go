@@ -3,8 +3,10 @@ package pubsubtest
 import (
 	"maps"
 	"reflect"
+	"testing"
 
 	"go.uber.org/fx"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub"
@@ -74,4 +76,17 @@ func stringMap(v any) map[string]any {
 		out[it.Key().String()] = it.Value().Interface()
 	}
 	return out
+}
+
+// LogTo sends the app's log (the *zap.Logger of fxconfig.Module) to t's log instead of stderr, so
+// an app's lines appear beside the test that wrote them, and only when it fails or runs with -v.
+// [New] applies it; add it to fxtest.New at the app's root when you build the app from [Options].
+// Nothing may log through the app's logger once t has finished: stop the app in a cleanup (fxtest
+// and [New] do).
+func LogTo(t testing.TB) fx.Option {
+	w := zaptest.NewTestingWriter(t)
+	return fx.Decorate(func(in fxconfig.Input) fxconfig.Input {
+		in.LogOutput = w
+		return in
+	})
 }
