@@ -110,6 +110,7 @@ func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
 var receiveAttributes = []sqstypes.MessageSystemAttributeName{
 	sqstypes.MessageSystemAttributeNameApproximateReceiveCount,
 	sqstypes.MessageSystemAttributeNameSentTimestamp,
+	sqstypes.MessageSystemAttributeNameMessageGroupId,
 }
 
 func (c *Consumer) receive(ctx context.Context, limit int, s settler, wait time.Duration) ([]*Message, error) {
@@ -156,6 +157,7 @@ func (c *Consumer) newMessage(ctx context.Context, raw *sqstypes.Message, s sett
 			m.SentAt = time.UnixMilli(ms)
 		}
 	}
+	m.MessageGroupID = raw.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]
 	d, sns, err := decodeChecked(ctx, c.opts.Envelope, c.registry, c.guard, body)
 	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, err
 	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID

@@ -108,6 +108,7 @@ type Daemon struct {
 	opts       DaemonOptions
 
 	queueURL   string
+	fifo       bool // the queue is FIFO: a message group's messages are handled one at a time, in order
 	visibility time.Duration
 	slots      chan struct{}
 	work       chan workItem
@@ -139,8 +140,11 @@ type Daemon struct {
 }
 
 // workItem is a received message on its way to a worker; batch is set when batch metrics are on.
+// On a FIFO queue, rest holds the messages of m's group that came after it in the same receive:
+// the worker handles them in order after m (see fifoChains).
 type workItem struct {
 	m     *Message
+	rest  []*Message
 	batch *receiveBatch
 }
 
@@ -190,6 +194,7 @@ func (d *Daemon) run() {
 		}
 		return
 	}
+	d.fifo = isFIFOQueue(d.queueURL)
 	d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 	d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 	for range d.opts.Concurrency {
@@ -305,8 +310,14 @@ func (d *Daemon) receive(id int) {
 		if metered {
 			batch = newReceiveBatch(len(msgs), now)
 		}
+		if d.fifo {
+			for _, chain := range fifoChains(msgs) {
+				d.work <- workItem{m: chain[0], rest: chain[1:], batch: batch}
+			}
+			continue
+		}
 		for _, m := range msgs {
-			d.work <- workItem{m, batch}
+			d.work <- workItem{m: m, batch: batch}
 		}
 	}
 }
@@ -365,20 +376,41 @@ func (d *Daemon) release(n int) {
 func (d *Daemon) worker() {
 	defer d.workers.Done()
 	for it := range d.work {
-		if d.draining.Load() {
-			d.releaseMessage(it.m)
+		next := d.handle(it.m, it.batch)
+		for _, m := range it.rest {
+			if next {
+				next = d.handle(m, it.batch)
+				continue
+			}
+			// An earlier message of the group is coming back: this one goes back unstarted, so
+			// the group keeps its order (SQS holds it back until the earlier one is done).
+			d.releaseMessage(m)
 			if it.batch != nil {
 				d.tel.done(d.handleCtx, it.batch, false, 0)
 			}
-		} else {
-			r := d.dispatcher.Dispatch(d.handleCtx, it.m)
-			d.handled.Add(1)
-			if it.batch != nil {
-				d.tel.done(d.handleCtx, it.batch, true, r.Type)
-			}
+			d.release(1)
 		}
-		d.release(1)
 	}
+}
+
+// handle dispatches m, or returns it to the queue unstarted when the daemon is draining, and frees
+// its worker slot. It reports whether m was settled for good (deleted), so that the next message
+// of its FIFO group may go ahead.
+func (d *Daemon) handle(m *Message, batch *receiveBatch) bool {
+	defer d.release(1)
+	if d.draining.Load() {
+		d.releaseMessage(m)
+		if batch != nil {
+			d.tel.done(d.handleCtx, batch, false, 0)
+		}
+		return false
+	}
+	r := d.dispatcher.Dispatch(d.handleCtx, m)
+	d.handled.Add(1)
+	if batch != nil {
+		d.tel.done(d.handleCtx, batch, true, r.Type)
+	}
+	return r.Type.Deletes()
 }
 
 // releaseMessage returns an unstarted message to the queue (visibility 0).

@@ -26,6 +26,8 @@ type Message struct {
 	ReceiveCount int
 	// SentAt is when SQS accepted the message (zero if unknown).
 	SentAt time.Time
+	// MessageGroupID is the FIFO message group ("" on standard queues without fair-queue groups).
+	MessageGroupID string
 	// TopicARN is the SNS topic of an envelope-delivered message ("" for raw delivery).
 	TopicARN string
 	// SNSMessageID is the id SNS gave the message (what Producer.Produce returned), read from the
