@@ -29,6 +29,7 @@ var moreCases = []conformanceCase{
 	{"PurgeQueue", testPurge},
 	{"CancelledLongPollDoesNotSwallow", testCancelledPoll},
 	{"FIFOSendWithoutGroupRejected", testFIFOMissingGroup},
+	{"FIFOGroupLockedAndReleasedInOrder", testFIFOGroupLock},
 }
 
 // Missing topics and queues give the SDK's typed errors, which the library matches with errors.As.
@@ -209,4 +210,41 @@ func testFIFOMissingGroup(t *testing.T, tg awstest.Target) {
 		t.Fatalf("SendMessage to FIFO without MessageGroupId: err = %v, want an API error", err)
 	}
 	t.Logf("error code %q: %v", ae.ErrorCode(), err)
+}
+
+// What the daemon's FIFO ordering relies on: while a message of a group is in flight no other
+// message of that group is delivered, and when received messages of a group become visible again
+// (a nack and the messages released behind it, in any order) the group starts over from its
+// earliest message.
+func testFIFOGroupLock(t *testing.T, tg awstest.Target) {
+	url, _ := tg.Queue(t, "fifolock", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	for _, body := range []string{"g-1", "g-2", "g-3"} {
+		if _, err := tg.SQS.SendMessage(ctxFor(t, callTimeout), &sqs.SendMessageInput{
+			QueueUrl: aws.String(url), MessageBody: aws.String(body), MessageGroupId: aws.String("g"),
+		}); err != nil {
+			t.Fatalf("SendMessage %s: %v", body, err)
+		}
+	}
+	// Short polls throughout: moto's FIFO long poll busy-spins while only a locked group has
+	// messages (moto.md §3).
+	first := receive(t, tg, url, 10, 1)
+	if len(first) == 0 || aws.ToString(first[0].Body) != "g-1" {
+		t.Fatalf("first receive = %v, want it to start with g-1", bodies(first))
+	}
+	for i, m := range first {
+		if want := fmt.Sprintf("g-%d", i+1); aws.ToString(m.Body) != want {
+			t.Fatalf("first receive = %v, want the group in order", bodies(first))
+		}
+	}
+	if again := receive(t, tg, url, 10, 1); len(again) != 0 {
+		t.Fatalf("received %v while %v of the group were in flight", bodies(again), bodies(first))
+	}
+	// Everything received becomes visible again, the last first.
+	for i := len(first) - 1; i >= 0; i-- {
+		changeVisibility(t, tg, url, first[i], 0)
+	}
+	next := collect(t, tg, url, 1, 10*time.Second, false)
+	if got := aws.ToString(next[0].Body); got != "g-1" || receiveCount(next[0]) != "2" {
+		t.Errorf("after the group became visible again the next message is %q (receive count %s), want g-1 (2)", got, receiveCount(next[0]))
+	}
 }
