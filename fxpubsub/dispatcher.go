@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -78,13 +79,15 @@ func LoggerFrom(ctx context.Context) *zap.Logger {
 	if !ok {
 		return zap.NewNop()
 	}
-	if lz.l == nil {
+	lz.once.Do(func() {
 		lz.l = lz.base.With(append(traceFields(trace.SpanContextFromContext(ctx)), zap.Object("opaque", opaqueFields(OpaqueFrom(ctx))))...)
-	}
+	})
 	return lz.l
 }
 
+// lazyLogger builds the handler's logger on first use; a handler may ask from several goroutines.
 type lazyLogger struct {
+	once sync.Once
 	base *zap.Logger
 	l    *zap.Logger
 }
