@@ -44,10 +44,11 @@ func wrap[T any](next fxpubsub.Handler[T], fn func(ctx context.Context, content 
 	return &wrapped[T]{name: NameOf(next), fn: fn}
 }
 
-// Logging logs each call of the handler: "handling" at debug before, and after it "handled" at
-// debug, or the outcome at info (a Nack, SkipMessage, IgnoreMessage or TTLExpired, with its
-// reason) or warn (any other error), with the elapsed time. A nil logger means the dispatcher's
-// per-message logger ([fxpubsub.LoggerFrom]), which carries the opaque data.
+// Logging traces each call of the handler at debug level: "handling" before, and after it
+// "handled", "handled with outcome" (a Nack, SkipMessage, IgnoreMessage or TTLExpired, with its
+// reason) or "handler failed" (any other error), with the elapsed time. Failures stay at debug:
+// the dispatcher's result line already reports them once, at warn. A nil logger means the
+// dispatcher's per-message logger ([fxpubsub.LoggerFrom]), which carries the opaque data.
 func Logging[T any](logger *zap.Logger) Middleware[T] {
 	return func(next fxpubsub.Handler[T]) fxpubsub.Handler[T] {
 		name := NameOf(next)
@@ -65,9 +66,9 @@ func Logging[T any](logger *zap.Logger) Middleware[T] {
 			case err == nil:
 				l.Debug("handled", elapsed)
 			case isOutcome(err):
-				l.Info("handled with outcome", elapsed, zap.String("outcome", err.Error()))
+				l.Debug("handled with outcome", elapsed, zap.String("outcome", err.Error()))
 			default:
-				l.Warn("handler failed", elapsed, zap.Error(err))
+				l.Debug("handler failed", elapsed, zap.Error(err))
 			}
 			return err
 		})
