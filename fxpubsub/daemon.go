@@ -463,9 +463,10 @@ func (d *Daemon) heartbeat() {
 
 // Stop stops receiving, returns unstarted messages to the queue, waits for in-flight handlers up to
 // the drain timeout (or ctx), flushes pending deletes and visibility changes, and stops the
-// heartbeat. Messages still being handled after the drain timeout get a cancelled context; they are
-// not deleted unless their handler finishes before the flush, and come back after their visibility
-// timeout.
+// heartbeat. Handlers still running after the drain timeout get a cancelled context, and Stop
+// waits up to half the drain timeout more (and at most half of what is left of ctx) for them to
+// return, settling their results; a message whose handler ignores the cancellation is not deleted
+// and comes back after its visibility timeout.
 func (d *Daemon) Stop(ctx context.Context) error {
 	if !d.started.Load() {
 		return nil
@@ -501,6 +502,17 @@ func (d *Daemon) stop(ctx context.Context) error {
 		n := d.inflight.len()
 		d.opts.Logger.Warn("drain deadline passed; cancelling handlers still running, their messages will be redelivered", zap.Int("in_flight", n))
 		err = fmt.Errorf("drain: %d messages still in flight after %s", n, drain)
+		// Handlers that honour the cancellation return now: wait for them (and settle what they
+		// return) so nothing the daemon started outlives Stop, but not past half the time left.
+		grace := d.opts.DrainTimeout / 2
+		if dl, ok := ctx.Deadline(); ok {
+			grace = min(grace, time.Until(dl)/2)
+		}
+		select {
+		case <-workersDone:
+		case <-time.After(grace):
+			d.opts.Logger.Warn("handlers ignore their cancelled context; they outlive the daemon", zap.Int("in_flight", d.inflight.len()))
+		}
 	}
 	d.handleStop()
 	d.background.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -232,6 +233,48 @@ func TestDaemonStopsOnMissingQueue(t *testing.T) {
 		}
 		if err := d.Stop(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// After the drain deadline the daemon cancels the handlers still running and waits (within the
+// stop budget) for those that honour it, so their results are settled and nothing it started
+// outlives Stop.
+func TestDaemonStopWaitsForCancelledHandlers(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg awstest.Target) {
+		r := newRig(t, tg, awstest.PipelineOptions{Raw: true})
+		ctx := context.Background()
+		if _, err := r.producer.Produce(ctx, orderMT, orderCreated{URI: "https://orders/slow", OrderID: "slow"}); err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan struct{})
+		var once sync.Once
+		var returned atomic.Bool
+		reg := mustReg(t, orderMT, func(ctx context.Context, c *orderCreated) error {
+			once.Do(func() { close(started) })
+			<-ctx.Done()
+			time.Sleep(50 * time.Millisecond) // simulated clean-up work after the cancellation, not a wait
+			returned.Store(true)
+			return ctx.Err()
+		})
+		d := newDaemon(t, r, []fxpubsub.Registration{reg}, fxpubsub.DaemonOptions{Receivers: 1, Concurrency: 4, DrainTimeout: time.Second})
+		if err := d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the handler never ran")
+		}
+		err := d.Stop(ctx)
+		if err == nil || !strings.Contains(err.Error(), "1 messages still in flight") {
+			t.Errorf("Stop = %v, want the drain error", err)
+		}
+		if !returned.Load() {
+			t.Fatal("Stop returned before the cancelled handler did")
+		}
+		if st := d.Stats(); st.VisibilityEntries != 1 || st.SettleFailures != 0 {
+			t.Errorf("the cancelled handler's nack was not settled: %+v", st)
 		}
 	})
 }
