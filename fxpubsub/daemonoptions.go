@@ -1,0 +1,85 @@
+package fxpubsub
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// DaemonOptions configure a [Daemon]; zero values mean defaults.
+type DaemonOptions struct {
+	// Receivers is the number of concurrent long-polling receivers (default 4).
+	Receivers int
+	// Concurrency bounds the messages being handled at once: the worker pool's size and the number
+	// of received-but-unsettled messages (default 64). A receiver asks SQS for only as many messages
+	// as there are free workers, so no message waits in a local buffer behind a slow one.
+	Concurrency int
+	// FlushInterval is how long a partial batch of deletes or visibility changes waits for company
+	// (default 50 ms); a full batch of 10 goes at once.
+	FlushInterval time.Duration
+	// MaxBatchCalls bounds concurrent batch calls per action (default 8).
+	MaxBatchCalls int
+	// MaxAttempts bounds attempts per batch entry (default 5).
+	MaxAttempts int
+	// VisibilityTimeout is the queue's visibility timeout; 0 reads it from the queue at start.
+	VisibilityTimeout time.Duration
+	// DisableHeartbeat turns the visibility heartbeat off. With it on (the default), a message still
+	// being handled when HeartbeatThreshold of its visibility timeout has passed gets its visibility
+	// extended by another VisibilityTimeout, so long handlers cause no duplicate deliveries.
+	DisableHeartbeat bool
+	// HeartbeatThreshold is the fraction of the visibility timeout after which the heartbeat extends
+	// a message (default 0.5).
+	HeartbeatThreshold float64
+	// DrainTimeout bounds how long Stop waits for in-flight handlers (default 10 s, below fx's
+	// 15 s stop timeout); their contexts are cancelled then.
+	DrainTimeout time.Duration
+	// Logger gets lifecycle and error lines (default: none).
+	Logger *zap.Logger
+	// OnStopped is called once if the daemon stops receiving by itself: err is nil at the end of
+	// replay input, else the fatal error (for example, the queue does not exist).
+	OnStopped func(err error)
+	// Telemetry records receive durations, batch metrics and the [DaemonStats] gauges and counters
+	// (default nil: none). Give the dispatcher the same one for per-message metrics and spans.
+	Telemetry *Telemetry
+}
+
+func (o *DaemonOptions) defaults() {
+	if o.Receivers <= 0 {
+		o.Receivers = 4
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 64
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 50 * time.Millisecond
+	}
+	if o.MaxBatchCalls <= 0 {
+		o.MaxBatchCalls = 8
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.HeartbeatThreshold <= 0 || o.HeartbeatThreshold >= 1 {
+		o.HeartbeatThreshold = 0.5
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+}
+
+// DaemonStats counts the daemon's work since start.
+type DaemonStats struct {
+	Received, Handled                 int64
+	ReceiveCalls, EmptyReceives       int64
+	ReceiveErrors                     int64
+	DeleteBatchCalls, VisibilityCalls int64
+	DeleteEntries, VisibilityEntries  int64
+	SettleFailures                    int64
+	// PendingDeletes and PeakPendingDeletes count handled messages whose delete is queued or in a
+	// call that has not returned: the handled-but-not-yet-deleted backlog.
+	PendingDeletes, PeakPendingDeletes   int64
+	Extensions, Released, InFlight, Busy int64
+}
