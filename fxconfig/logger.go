@@ -12,16 +12,6 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// Config is fxconfig's own section, "logging".
-type Config struct {
-	// Level is the minimum log level: debug, info, warn (or warning) or
-	// error, case-insensitive. Default "info".
-	Level string `koanf:"level" validate:"omitempty,oneof=debug info warn warning error DEBUG INFO WARN WARNING ERROR"`
-}
-
-// DefaultConfig returns the defaults of the logging section.
-func DefaultConfig() Config { return Config{Level: "info"} }
-
 // NewLogger builds the application logger: JSON with zap's production
 // encoder normally, zap's development console encoder when
 // [Metadata].Debug. The level comes from logging.level. It writes to stderr.

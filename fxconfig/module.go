@@ -16,19 +16,30 @@ var Module = fx.Module("config",
 	fx.Provide(
 		Load,
 		(*Settings).Metadata,
-		provideLogger,
+		NewLoggerFx,
 	),
 )
 
-func provideLogger(lc fx.Lifecycle, in Input, s *Settings) (*zap.Logger, error) {
-	out := in.LogOutput
+// LoggerParams are what [NewLoggerFx] takes from the graph.
+type LoggerParams struct {
+	fx.In
+
+	Lifecycle fx.Lifecycle
+	Input     Input
+	Settings  *Settings
+}
+
+// NewLoggerFx is the module's logger constructor: [NewLogger]'s logger, writing to
+// Input.LogOutput when it is set, synced when the app stops.
+func NewLoggerFx(p LoggerParams) (*zap.Logger, error) {
+	out := p.Input.LogOutput
 	if out == nil {
 		out = zapcore.Lock(os.Stderr)
 	}
-	l, err := newLogger(s, out)
+	l, err := newLogger(p.Settings, out)
 	if err != nil {
 		return nil, err
 	}
-	lc.Append(fx.StopHook(func(context.Context) error { return syncLogger(l) }))
+	p.Lifecycle.Append(fx.StopHook(func(context.Context) error { return syncLogger(l) }))
 	return l, nil
 }
