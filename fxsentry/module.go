@@ -9,7 +9,8 @@ import (
 // BeforeSendName is the name of the sentry_before_send component.
 const BeforeSendName = "sentry_before_send"
 
-// beforeSendTag is the one place the component's name tag is written.
+// beforeSendTag is the component's name tag. Struct tags must be literals, so BeforeSendResult and
+// ReporterParams spell it out too; a test keeps them equal.
 const beforeSendTag = `name:"` + BeforeSendName + `"`
 
 // Module wires Sentry reporting: [Config] (section sentry_logging_pubsub, or sentry_logging),
