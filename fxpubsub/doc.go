@@ -29,6 +29,31 @@
 // Producer-only apps take *[Producer] from fx.New(fxpubsub.Module, fxconfig.FromArgs(...)) and
 // never poll: the daemon starts only with [RunConsumer] or [Main].
 //
+// # Components
+//
+// [Module] provides each part unnamed by type and under microcosm's component names:
+// *[SchemaRegistry] pubsub_message_schema_registry, *[Producer] sns_producer, *[Consumer]
+// sqs_consumer, *[Dispatcher] sqs_message_dispatcher and *[HandlerRegistry]
+// sqs_message_handler_registry; plus [Config], *[Backend], *[Telemetry] and *[Daemon]. Apps never
+// write group or name tags: [AsSchema], [AsSchemaOf], [AsHandler], [AsHandlerFunc] and
+// [AsResultHook] add to the value groups, which nothing reads in order; a second handler or schema
+// for one media type is a start-up error ([DuplicateHandlerError], [DuplicateSchemaError]).
+//
+// # Overriding
+//
+// Replace a part with fx.Decorate at the app's root, for example a *[Backend] with clients of your
+// own (an SQS client with a custom endpoint, a recorder; pubsubtest does this). Every
+// constructor the module uses is exported and works without fx: [NewSchemaRegistry],
+// [NewProducer], [NewConsumer], [NewDispatcher], [NewDaemon].
+//
+// # Testing
+//
+// Package pubsubtest runs an app on the in-memory backend (package pubsubmem), records what it
+// publishes and what its handlers return, and sends its log to the test's log:
+//
+//	app := pubsubtest.New(t, "orders", nil, orders.Module)
+//	h := app.Handle(ctx, orders.CreatedMT, orders.Created{URI: "https://orders/1"})
+//
 // # Messages and media types
 //
 // A message is JSON: {"mediaType": ..., <fields>, "opaqueData": {...}}, published with the SNS

@@ -21,8 +21,9 @@ import (
 // next to Module fails with "already provided".
 var Module = fx.Module("pubsub", fxconfig.Module, fxsentry.Module, Core)
 
-// Core is [Module] without the bundled configuration and Sentry modules.
-var Core = fx.Options(
+// Core is [Module] without the bundled configuration and Sentry modules, as its own fx module
+// ("pubsub-core"), so its providers keep a name in fx's logs and errors.
+var Core = fx.Module("pubsub-core",
 	sentryHook,
 	fx.Provide(
 		LoadConfig,
