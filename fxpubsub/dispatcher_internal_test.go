@@ -1,0 +1,47 @@
+package fxpubsub
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// logFieldCount sizes the result line's field slice: never smaller than what log writes (the
+// slice would be reallocated), and at most two larger (a stack trace only panics have, trace ids
+// only a recording span has), for every kind of result, with and without a span.
+func TestLogFieldCount(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	d := &Dispatcher{opts: DispatcherOptions{Logger: zap.New(core)}}
+	m := &Message{MediaType: orderMT, MessageID: "m-1"}
+	_, span := tracenoop.NewTracerProvider().Tracer("t").Start(context.Background(), "x")
+	stack := &PanicError{Value: "boom", Stack: []byte("goroutine 1")}
+	for name, r := range map[string]Result{
+		"succeeded":  {Type: Succeeded},
+		"skipped":    {Type: Skipped, Reason: "r"},
+		"retried":    {Type: Retried, Reason: "later", Extra: map[string]any{"k": 1}},
+		"failed":     {Type: Failed, Err: errors.New("boom")},
+		"panic":      {Type: Failed, Err: stack, Reason: "r", Extra: map[string]any{"k": 1}},
+		"ignored":    {Type: Ignored, Reason: "no handler", Err: errors.New("unbound")},
+		"expired":    {Type: Expired, Reason: "ttl"},
+		"failed+ext": {Type: Failed, Err: errors.New("x"), Extra: map[string]any{"a": 1}},
+	} {
+		for _, sp := range []trace.Span{nil, span} {
+			logs.TakeAll()
+			d.log(context.Background(), m, r, sp)
+			entries := logs.TakeAll()
+			if len(entries) != 1 {
+				t.Fatalf("%s: %d entries", name, len(entries))
+			}
+			written := len(entries[0].Context)
+			if got := logFieldCount(r, sp); got < written || got > written+2 {
+				t.Errorf("%s (span %v): logFieldCount = %d, log wrote %d fields", name, sp != nil, got, written)
+			}
+		}
+	}
+}
