@@ -250,8 +250,8 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m *Message) Result {
 // logger) is allocated at its size: 4 in the common case instead of room for all 11.
 func logFieldCount(r Result, span trace.Span) int {
 	n := 4
-	if span != nil {
-		n += 2
+	if span != nil && span.SpanContext().IsValid() {
+		n += 2 // trace_id, span_id
 	}
 	if r.Reason != "" {
 		n++

@@ -13,8 +13,8 @@ import (
 )
 
 // logFieldCount sizes the result line's field slice: never smaller than what log writes (the
-// slice would be reallocated), and at most two larger (a stack trace only panics have, trace ids
-// only a recording span has), for every kind of result, with and without a span.
+// slice would be reallocated), and at most one larger (the stack trace only panics have), for
+// every kind of result, with and without a span.
 func TestLogFieldCount(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	d := &Dispatcher{opts: DispatcherOptions{Logger: zap.New(core)}}
@@ -39,7 +39,7 @@ func TestLogFieldCount(t *testing.T) {
 				t.Fatalf("%s: %d entries", name, len(entries))
 			}
 			written := len(entries[0].Context)
-			if got := logFieldCount(r, sp); got < written || got > written+2 {
+			if got := logFieldCount(r, sp); got < written || got > written+1 {
 				t.Errorf("%s (span %v): logFieldCount = %d, log wrote %d fields", name, sp != nil, got, written)
 			}
 		}
