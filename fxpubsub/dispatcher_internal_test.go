@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
@@ -19,7 +20,11 @@ func TestLogFieldCount(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	d := &Dispatcher{opts: DispatcherOptions{Logger: zap.New(core)}}
 	m := &Message{MediaType: orderMT, MessageID: "m-1"}
-	_, span := tracenoop.NewTracerProvider().Tracer("t").Start(context.Background(), "x")
+	_, noopSpan := tracenoop.NewTracerProvider().Tracer("t").Start(context.Background(), "x")
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	_, span := tp.Tracer("t").Start(context.Background(), "x")
+	defer span.End()
 	stack := &PanicError{Value: "boom", Stack: []byte("goroutine 1")}
 	for name, r := range map[string]Result{
 		"succeeded":  {Type: Succeeded},
@@ -31,7 +36,7 @@ func TestLogFieldCount(t *testing.T) {
 		"expired":    {Type: Expired, Reason: "ttl"},
 		"failed+ext": {Type: Failed, Err: errors.New("x"), Extra: map[string]any{"a": 1}},
 	} {
-		for _, sp := range []trace.Span{nil, span} {
+		for _, sp := range []trace.Span{nil, noopSpan, span} {
 			logs.TakeAll()
 			d.log(context.Background(), m, r, sp)
 			entries := logs.TakeAll()
