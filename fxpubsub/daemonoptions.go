@@ -31,7 +31,8 @@ type DaemonOptions struct {
 	// a message (default 0.5).
 	HeartbeatThreshold float64
 	// DrainTimeout bounds how long Stop waits for in-flight handlers (default 10 s, below fx's
-	// 15 s stop timeout); their contexts are cancelled then.
+	// 15 s stop timeout); their contexts are cancelled then, and Stop waits up to half as long
+	// again (within its context's deadline) for those that return.
 	DrainTimeout time.Duration
 	// Logger gets lifecycle and error lines (default: none).
 	Logger *zap.Logger
