@@ -72,7 +72,9 @@
 // message that keeps failing. A message that cannot be decoded fails on its own: it never holds
 // back the rest of its batch. Deletes and visibility changes are batched; the heartbeat extends
 // the visibility of long-running messages; stopping drains in-flight handlers, returns unstarted
-// messages at once and flushes pending deletes.
+// messages at once and flushes pending deletes. On a FIFO queue (URL ending in .fifo) message groups
+// run in parallel and one group's messages one at a time, in order; after a RETRIED or FAILED
+// message, the rest of its group's receive goes back unstarted, so the group keeps its order.
 //
 // # Opaque data
 //
