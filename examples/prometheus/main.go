@@ -124,17 +124,33 @@ func ServeMetrics(lc fx.Lifecycle, s *fxconfig.Settings, reg *prometheus.Registr
 	return nil
 }
 
-// publishDemo publishes the demo's greetings on start.
-func publishDemo(lc fx.Lifecycle, producer *fxpubsub.Producer) {
-	lc.Append(fx.StartHook(func(ctx context.Context) error {
-		for i, text := range []string{"hello", "hi", "good morning", "later", "broken"} {
-			g := Greeting{URI: fmt.Sprintf("https://greetings.example/%d", i), Text: text}
-			if _, err := producer.Produce(ctx, GreetingMediaType, g); err != nil {
-				return fmt.Errorf("publish greeting: %w", err)
-			}
-		}
-		return nil
-	}))
+// publishDemo publishes the demo's greetings once the app has started, from a goroutine the start
+// hook starts and the stop hook waits for (hooks only schedule work). A failed publish stops the
+// app with exit code 1.
+func publishDemo(lc fx.Lifecycle, sh fx.Shutdowner, producer *fxpubsub.Producer, log *zap.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				for i, text := range []string{"hello", "hi", "good morning", "later", "broken"} {
+					g := Greeting{URI: fmt.Sprintf("https://greetings.example/%d", i), Text: text}
+					if _, err := producer.Produce(ctx, GreetingMediaType, g); err != nil {
+						log.Error("publish greeting", zap.Error(err))
+						_ = sh.Shutdown(fx.ExitCode(1))
+						return
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			<-done
+			return nil
+		},
+	})
 }
 
 // queueGiven reports whether the command line or the environment names a queue to consume (see

@@ -11,6 +11,7 @@ import (
 
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"go.uber.org/fx"
+	"go.uber.org/zap"
 )
 
 // name is the daemon's name: its metadata name and the EXAMPLE__ prefix of its environment.
@@ -40,22 +41,38 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return fxpubsub.MainContext(ctx, name, args, stdin, stdout, stderr, opts...)
 }
 
-// demo publishes n messages on start and shuts the app down (exit code 0) once n results are in.
+// demo publishes n messages once the app has started, from a goroutine the start hook starts and
+// the stop hook waits for (hooks only schedule work), and shuts the app down (exit code 0) once n
+// results are in. A failed publish stops the app with exit code 1.
 func demo(n int) fx.Option {
 	return fx.Options(
-		fx.Invoke(func(lc fx.Lifecycle, producer *fxpubsub.Producer) {
-			lc.Append(fx.StartHook(func(ctx context.Context) error {
-				for i := range n {
-					msg := SimpleSchema{
-						Message:   fmt.Sprintf("Hello, world! (%d of %d)", i+1, n),
-						Timestamp: float64(time.Now().UnixMicro()) / 1e6,
-					}
-					if _, err := producer.Produce(ctx, SimpleMediaType, msg); err != nil {
-						return fmt.Errorf("publish example message: %w", err)
-					}
-				}
-				return nil
-			}))
+		fx.Invoke(func(lc fx.Lifecycle, sh fx.Shutdowner, producer *fxpubsub.Producer, log *zap.Logger) {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			lc.Append(fx.Hook{
+				OnStart: func(context.Context) error {
+					go func() {
+						defer close(done)
+						for i := range n {
+							msg := SimpleSchema{
+								Message:   fmt.Sprintf("Hello, world! (%d of %d)", i+1, n),
+								Timestamp: float64(time.Now().UnixMicro()) / 1e6,
+							}
+							if _, err := producer.Produce(ctx, SimpleMediaType, msg); err != nil {
+								log.Error("publish example message", zap.Error(err))
+								_ = sh.Shutdown(fx.ExitCode(1))
+								return
+							}
+						}
+					}()
+					return nil
+				},
+				OnStop: func(context.Context) error {
+					cancel()
+					<-done
+					return nil
+				},
+			})
 		}),
 		fxpubsub.AsResultHook(func(sh fx.Shutdowner) fxpubsub.ResultHook {
 			var handled atomic.Int64
