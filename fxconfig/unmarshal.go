@@ -306,3 +306,28 @@ func asMap(raw any) (map[string]any, bool) {
 	}
 	return nil, false
 }
+
+// Validate checks v (a struct, or a pointer to one) against its validate tags, as
+// [Settings.Unmarshal] does after filling, and reports each failure as a [*FieldError] whose key
+// starts with section ("sqs_consumer.limit"); several are joined with errors.Join. Use it for
+// configuration built or changed in code.
+func Validate(section string, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.IsValid() && rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	if !rv.IsValid() || rv.Kind() != reflect.Struct {
+		return fmt.Errorf("validate %q: want a struct or a pointer to one, got %T", section, v)
+	}
+	cp := reflect.New(rv.Type()) // an addressable copy: walking the fields never changes them
+	cp.Elem().Set(rv)
+	d := &decoder{
+		fields: make(map[string]reflect.StructField),
+		keys:   make(map[string]string),
+		raw:    make(map[string]any),
+		failed: make(map[string]bool),
+	}
+	d.decodeStruct(cp.Elem(), nil, false, section, "")
+	d.validate(cp.Interface())
+	return errors.Join(d.errs...)
+}

@@ -195,3 +195,42 @@ func TestUnmarshalBadDestination(t *testing.T) {
 		}
 	}
 }
+
+type validated struct {
+	Limit int           `koanf:"limit" validate:"min=1,max=10"`
+	Wait  time.Duration `koanf:"wait_time" validate:"gte=0"`
+	Inner struct {
+		Tags []string `koanf:"tags" validate:"max=2,dive,required"`
+	} `koanf:"inner"`
+}
+
+// Validate names the full key of every failing field of a struct built in code, and leaves the
+// struct as it was.
+func TestValidate(t *testing.T) {
+	v := validated{Limit: 11, Wait: -time.Second}
+	v.Inner.Tags = []string{"a", ""}
+	err := fxconfig.Validate("sqs_consumer", &v)
+	var got []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		fe, ok := e.(*fxconfig.FieldError)
+		if !ok {
+			t.Fatalf("%T %v, want *FieldError", e, e)
+		}
+		got = append(got, fe.Key)
+	}
+	if want := "sqs_consumer.limit sqs_consumer.wait_time sqs_consumer.inner.tags.1"; strings.Join(got, " ") != want {
+		t.Errorf("keys %q, want %q (error: %v)", strings.Join(got, " "), want, err)
+	}
+	if !strings.Contains(err.Error(), `sqs_consumer.limit: must be between 1 and 10, got "11"`) {
+		t.Errorf("error = %v", err)
+	}
+	if v.Limit != 11 || v.Inner.Tags[1] != "" {
+		t.Errorf("Validate changed its argument: %+v", v)
+	}
+	if err := fxconfig.Validate("sqs_consumer", validated{Limit: 3}); err != nil {
+		t.Errorf("valid struct: %v", err)
+	}
+	if err := fxconfig.Validate("x", 3); err == nil || !strings.Contains(err.Error(), "want a struct") {
+		t.Errorf("non-struct: %v", err)
+	}
+}

@@ -40,8 +40,11 @@ type Backend struct {
 	Memory *pubsubmem.Backend
 }
 
-// NewBackend builds the backend for cfg and meta.
+// NewBackend builds the backend for cfg and meta; an invalid cfg (see [Config.Validate]) is an error.
 func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	topics, err := NewTopicMap(cfg.Topics)
 	if err != nil {
 		return nil, err

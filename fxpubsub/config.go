@@ -233,6 +233,33 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
+// Validate checks c as [LoadConfig] does: every section against its validate tags (errors name
+// the full key, as *fxconfig.FieldError), and the envelope strategy with its checks. A Config from
+// LoadConfig is valid; one built or changed in code (start from [DefaultConfig]: the zero Config is
+// not valid) is checked by [NewBackend], or call Validate yourself.
+func (c Config) Validate() error {
+	var errs []error
+	for _, sec := range []struct {
+		name string
+		v    any
+	}{
+		{"sns_producer", c.Producer},
+		{"sqs_consumer", c.Consumer},
+		{"sqs_envelope", c.Envelope},
+		{"sqs_message_context", c.MessageContext},
+		{"sqs_message_dispatcher", c.Dispatcher},
+		{"pubsub_message_schema_registry", c.Registry},
+	} {
+		errs = append(errs, fxconfig.Validate(sec.name, sec.v))
+	}
+	if env, err := ParseEnvelope(c.Envelope.StrategyName); err != nil {
+		errs = append(errs, fmt.Errorf("sqs_envelope.strategy_name: %w", err))
+	} else {
+		errs = append(errs, c.Envelope.validate(env)...)
+	}
+	return errors.Join(errs...)
+}
+
 // consumerOptions turns the config into [ConsumerOptions].
 func (c Config) consumerOptions() (ConsumerOptions, error) {
 	env, err := ParseEnvelope(c.Envelope.StrategyName)
