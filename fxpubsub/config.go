@@ -110,7 +110,7 @@ type EnvelopeConfig struct {
 func (c EnvelopeConfig) envelopeChecks() EnvelopeChecks {
 	ec := EnvelopeChecks{AllowedTopicARNs: c.AllowedTopicARNs, RequireEnvelope: c.RequireEnvelope}
 	if c.VerifySignatures {
-		ec.Verifier = NewSNSVerifier()
+		ec.Verifier = NewSNSVerifier(SNSVerifierOptions{})
 	}
 	return ec
 }

@@ -372,7 +372,7 @@ func TestHostileBodiesAllocateBoundedly(t *testing.T) {
 		"invalid utf-8 string": mt + `"` + rep("\xff", size) + `"}`,
 	}
 	reg := fuzzRegistry(t)
-	guard := newEnvelopeGuard(EnvelopeChecks{Verifier: NewSNSVerifier(withCertURLCheck(func(*url.URL) error { return ErrSigningCertURL }))})
+	guard := newEnvelopeGuard(EnvelopeChecks{Verifier: NewSNSVerifier(SNSVerifierOptions{checkURL: func(*url.URL) error { return ErrSigningCertURL }})})
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
 			b := []byte(body)

@@ -73,44 +73,25 @@ type certEntry struct {
 	expires time.Time
 }
 
-// SNSVerifierOption configures [NewSNSVerifier].
-type SNSVerifierOption func(*SNSVerifier)
+// SNSVerifierOptions configure [NewSNSVerifier]; zero values mean defaults.
+type SNSVerifierOptions struct {
+	// HTTPClient fetches signing certificates (for a proxy or a private CA bundle; default: a
+	// client with http.DefaultTransport's settings). It is copied; redirects are never followed
+	// whatever it says, and its Timeout, if shorter, also bounds fetches.
+	HTTPClient *http.Client
+	// FetchTimeout bounds one certificate download (default [DefaultCertFetchTimeout]).
+	FetchTimeout time.Duration
 
-// WithCertHTTPClient sets the HTTP client that fetches signing certificates (for a proxy or a
-// private CA bundle). Redirects are never followed whatever the client says. Its Timeout, if
-// shorter, also bounds fetches.
-func WithCertHTTPClient(c *http.Client) SNSVerifierOption {
-	return func(v *SNSVerifier) {
-		if c != nil {
-			cp := *c
-			v.client = &cp
-		}
-	}
+	// checkURL replaces [CheckSigningCertURL]: tests only, to fetch from a loopback server.
+	// Deliberately unexported: no configuration and no caller outside this package can relax the
+	// host check.
+	checkURL func(*url.URL) error
+	// now is the verifier's clock (tests: certificate validity and cache expiry).
+	now func() time.Time
 }
 
-// WithCertFetchTimeout bounds one certificate download (default [DefaultCertFetchTimeout]).
-func WithCertFetchTimeout(d time.Duration) SNSVerifierOption {
-	return func(v *SNSVerifier) {
-		if d > 0 {
-			v.timeout = d
-		}
-	}
-}
-
-// withCertURLCheck replaces [CheckSigningCertURL]: tests only, to fetch from a loopback server.
-// Deliberately unexported: no configuration and no caller outside this package can relax the host
-// check.
-func withCertURLCheck(fn func(*url.URL) error) SNSVerifierOption {
-	return func(v *SNSVerifier) { v.checkURL = fn }
-}
-
-// withClock sets the verifier's clock (tests: certificate validity and cache expiry).
-func withClock(now func() time.Time) SNSVerifierOption {
-	return func(v *SNSVerifier) { v.now = now }
-}
-
-// NewSNSVerifier returns a verifier fetching certificates with http.DefaultTransport's settings.
-func NewSNSVerifier(opts ...SNSVerifierOption) *SNSVerifier {
+// NewSNSVerifier returns a verifier configured by opts.
+func NewSNSVerifier(opts SNSVerifierOptions) *SNSVerifier {
 	v := &SNSVerifier{
 		client:   &http.Client{},
 		checkURL: CheckSigningCertURL,
@@ -118,8 +99,18 @@ func NewSNSVerifier(opts ...SNSVerifierOption) *SNSVerifier {
 		now:      time.Now,
 		certs:    make(map[string]*certEntry),
 	}
-	for _, o := range opts {
-		o(v)
+	if opts.HTTPClient != nil {
+		cp := *opts.HTTPClient
+		v.client = &cp
+	}
+	if opts.FetchTimeout > 0 {
+		v.timeout = opts.FetchTimeout
+	}
+	if opts.checkURL != nil {
+		v.checkURL = opts.checkURL
+	}
+	if opts.now != nil {
+		v.now = opts.now
 	}
 	v.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return v

@@ -91,8 +91,12 @@ func checkLoopbackCertURL(u *url.URL) error {
 }
 
 // Verifier returns a verifier that trusts the signer's server (and only loopback hosts).
-func (s *SNSTestSigner) Verifier(opts ...SNSVerifierOption) *SNSVerifier {
-	return NewSNSVerifier(append([]SNSVerifierOption{WithCertHTTPClient(s.Server.Client()), withCertURLCheck(checkLoopbackCertURL)}, opts...)...)
+func (s *SNSTestSigner) Verifier() *SNSVerifier { return s.VerifierWith(SNSVerifierOptions{}) }
+
+// VerifierWith is Verifier with further options (its HTTP client and URL check are the signer's).
+func (s *SNSTestSigner) VerifierWith(o SNSVerifierOptions) *SNSVerifier {
+	o.HTTPClient, o.checkURL = s.Server.Client(), checkLoopbackCertURL
+	return NewSNSVerifier(o)
 }
 
 // SNSTestNotification is an SNS notification as SNS delivers it to SQS (in AWS's key order).

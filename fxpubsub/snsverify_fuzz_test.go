@@ -35,7 +35,7 @@ func FuzzSNSVerify(f *testing.F) {
 		f.Add([]byte(strings.Replace(n.JSON(), `"Notification"`, `"Notific\u0061tion"`, 1)))
 	}
 	reg := fuzzRegistry(f)
-	guard := newEnvelopeGuard(EnvelopeChecks{Verifier: s.Verifier(WithCertFetchTimeout(2e9)), RequireEnvelope: true})
+	guard := newEnvelopeGuard(EnvelopeChecks{Verifier: s.VerifierWith(SNSVerifierOptions{FetchTimeout: 2e9}), RequireEnvelope: true})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, info, err := decodeChecked(t.Context(), EnvelopeCodec, reg, guard, body)
 		var ee *EnvelopeError

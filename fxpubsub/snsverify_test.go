@@ -158,7 +158,7 @@ func TestDefaultVerifierRefusesLoopbackCertURL(t *testing.T) {
 	s := NewSNSTestSigner(t)
 	// Even with the test server's client, the default URL check refuses a loopback host: only the
 	// unexported test hook can relax it.
-	v := NewSNSVerifier(WithCertHTTPClient(s.Server.Client()))
+	v := NewSNSVerifier(SNSVerifierOptions{HTTPClient: s.Server.Client()})
 	d, info, err := checked(t, EnvelopeChecks{Verifier: v}, s.Sign(s.Notification(testTopic, innerOrder(t))).JSON())
 	wantRefused(t, d, info, err, CheckVerifySignatures, ErrSigningCertURL)
 	if n := s.Fetches.Load(); n != 0 {
@@ -252,7 +252,7 @@ func TestCertFetchIsBounded(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	v := NewSNSVerifier(WithCertHTTPClient(srv.Client()), withCertURLCheck(checkLoopbackCertURL), WithCertFetchTimeout(500*time.Millisecond))
+	v := NewSNSVerifier(SNSVerifierOptions{HTTPClient: srv.Client(), checkURL: checkLoopbackCertURL, FetchTimeout: 500 * time.Millisecond})
 	for _, path := range []string{"/huge.pem", "/endless.pem", "/hang.pem", "/redirect.pem", "/expired.pem", "/ecdsa.pem", "/garbage.pem"} {
 		t.Run(path, func(t *testing.T) {
 			start := time.Now()
@@ -275,7 +275,7 @@ func TestCertCacheExpiry(t *testing.T) {
 	s := NewSNSTestSigner(t)
 	now := time.Now()
 	clock := func() time.Time { return now }
-	v := s.Verifier(withClock(clock))
+	v := s.VerifierWith(SNSVerifierOptions{now: clock})
 	if _, err := v.cert(context.Background(), s.CertURL); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestCertWaitHonoursContext(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	v := NewSNSVerifier(WithCertHTTPClient(srv.Client()), withCertURLCheck(checkLoopbackCertURL))
+	v := NewSNSVerifier(SNSVerifierOptions{HTTPClient: srv.Client(), checkURL: checkLoopbackCertURL})
 	done := make(chan error, 1)
 	go func() { _, err := v.cert(context.Background(), srv.URL+"/slow.pem"); done <- err }()
 	<-started
