@@ -43,6 +43,8 @@ type DispatcherOptions struct {
 type Dispatcher struct {
 	handlers *HandlerRegistry
 	opts     DispatcherOptions
+	// lines holds the result line's message for each handled media type and result, built once.
+	lines map[string]*[len(resultNames)]string
 }
 
 // NewDispatcher returns a dispatcher over handlers.
@@ -56,7 +58,30 @@ func NewDispatcher(handlers *HandlerRegistry, opts DispatcherOptions) *Dispatche
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Dispatcher{handlers: handlers, opts: opts}
+	d := &Dispatcher{handlers: handlers, opts: opts, lines: map[string]*[len(resultNames)]string{}}
+	if handlers != nil {
+		for _, mt := range handlers.MediaTypes() {
+			var l [len(resultNames)]string
+			for r := Succeeded; r <= Failed; r++ {
+				l[r] = resultLine(mt, r)
+			}
+			d.lines[mt] = &l
+		}
+	}
+	return d
+}
+
+// resultLine is the result line's message, the original's wording.
+func resultLine(mediaType string, r ResultType) string {
+	return "Result for media type: " + mediaType + " was : " + r.String()
+}
+
+// line returns resultLine(mediaType, r), without building it for handled media types.
+func (d *Dispatcher) line(mediaType string, r ResultType) string {
+	if l, ok := d.lines[mediaType]; ok && r >= Succeeded && r <= Failed {
+		return l[r]
+	}
+	return resultLine(mediaType, r)
 }
 
 // Handlers returns the handler registry.
@@ -269,7 +294,7 @@ func logFieldCount(r Result, span trace.Span) int {
 }
 
 func (d *Dispatcher) log(ctx context.Context, m *Message, r Result, span trace.Span) {
-	ce := d.opts.Logger.Check(r.Type.Level(), "Result for media type: "+m.MediaType+" was : "+r.Type.String())
+	ce := d.opts.Logger.Check(r.Type.Level(), d.line(m.MediaType, r.Type))
 	if ce == nil {
 		return
 	}

@@ -50,3 +50,26 @@ func TestLogFieldCount(t *testing.T) {
 		}
 	}
 }
+
+// The result line keeps the original's wording; for handled media types it is built once.
+func TestResultLine(t *testing.T) {
+	reg, err := NewRegistration[orderCreated](orderMT, HandlerFunc[orderCreated](func(context.Context, *orderCreated) error { return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, err := NewHandlerRegistry(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDispatcher(hr, DispatcherOptions{})
+	for r := Succeeded; r <= Failed; r++ {
+		for _, mt := range []string{orderMT, "application/vnd.globality.pubsub._.created.unhandled"} {
+			if got, want := d.line(mt, r), "Result for media type: "+mt+" was : "+r.String(); got != want {
+				t.Errorf("line(%s, %v) = %q, want %q", mt, r, got, want)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = d.line(orderMT, Failed) }); n != 0 {
+		t.Errorf("line allocates %v times for a handled media type", n)
+	}
+}
