@@ -247,17 +247,19 @@ func TestDaemonStopWaitsForCancelledHandlers(t *testing.T) {
 		if _, err := r.producer.Produce(ctx, orderMT, orderCreated{URI: "https://orders/slow", OrderID: "slow"}); err != nil {
 			t.Fatal(err)
 		}
-		started := make(chan struct{})
+		started, cancelled, finish := make(chan struct{}), make(chan struct{}), make(chan struct{})
 		var once sync.Once
 		var returned atomic.Bool
 		reg := mustReg(t, orderMT, func(ctx context.Context, c *orderCreated) error {
 			once.Do(func() { close(started) })
 			<-ctx.Done()
-			time.Sleep(50 * time.Millisecond) // simulated clean-up work after the cancellation, not a wait
+			close(cancelled)
+			<-finish // clean-up work after the cancellation, released by the test
 			returned.Store(true)
 			return ctx.Err()
 		})
-		d := newDaemon(t, r, []fxpubsub.Registration{reg}, fxpubsub.DaemonOptions{Receivers: 1, Concurrency: 4, DrainTimeout: time.Second})
+		// Stop waits up to half the drain timeout after cancelling: 1 s here.
+		d := newDaemon(t, r, []fxpubsub.Registration{reg}, fxpubsub.DaemonOptions{Receivers: 1, Concurrency: 4, DrainTimeout: 2 * time.Second})
 		if err := d.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +268,21 @@ func TestDaemonStopWaitsForCancelledHandlers(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the handler never ran")
 		}
-		err := d.Stop(ctx)
+		stopped := make(chan error, 1)
+		go func() { stopped <- d.Stop(ctx) }()
+		select {
+		case <-cancelled:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the handler's context was never cancelled")
+		}
+		select {
+		case err := <-stopped:
+			close(finish)
+			t.Fatalf("Stop returned (%v) while the cancelled handler was still running", err)
+		case <-time.After(100 * time.Millisecond): // well inside the 1 s Stop waits
+		}
+		close(finish)
+		err := <-stopped
 		if err == nil || !strings.Contains(err.Error(), "1 messages still in flight") {
 			t.Errorf("Stop = %v, want the drain error", err)
 		}
