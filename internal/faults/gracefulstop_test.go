@@ -17,17 +17,15 @@ import (
 	"github.com/microcosm-go/pubsub/internal/awstest"
 )
 
-// envHelper makes the test binary run TestHelperDaemon as a child daemon.
+// envHelper makes the test binary run helperDaemon as a child daemon instead of its tests (see
+// TestMain).
 const envHelper = "PUBSUB_FAULTS_HELPER"
 
-// TestHelperDaemon is not a test: run as a child process (envHelper=1) it is a daemon like
-// examples/simple, built by fxpubsub.Main, whose handler prints "START key", takes
-// PUBSUB_FAULTS_HANDLE (default 1.5 s, cut short if its context ends) and whose result hook
-// prints "RESULT key". The arguments after "--" go to fxpubsub.Main.
-func TestHelperDaemon(t *testing.T) {
-	if os.Getenv(envHelper) != "1" {
-		t.Skip("helper process for TestGracefulStopUnderLoad")
-	}
+// helperDaemon runs, in a child process (envHelper=1), a daemon like examples/simple, built by
+// fxpubsub.Main, whose handler prints "START key", takes PUBSUB_FAULTS_HANDLE (default 1.5 s, cut
+// short if its context ends) and whose result hook prints "RESULT key". The arguments after "--"
+// go to fxpubsub.Main; it returns Main's exit code.
+func helperDaemon() int {
 	delay, err := time.ParseDuration(os.Getenv("PUBSUB_FAULTS_HANDLE"))
 	if err != nil {
 		delay = 1500 * time.Millisecond
@@ -44,7 +42,7 @@ func TestHelperDaemon(t *testing.T) {
 		defer mu.Unlock()
 		fmt.Fprintf(os.Stdout, format+"\n", a...)
 	}
-	os.Exit(fxpubsub.Main("faults-helper", args,
+	return fxpubsub.Main("faults-helper", args,
 		fxpubsub.AsHandlerFunc[item](itemMT, func(ctx context.Context, it *item) error {
 			println("START %s", it.Key)
 			select {
@@ -61,7 +59,7 @@ func TestHelperDaemon(t *testing.T) {
 				}
 			}
 		}),
-	))
+	)
 }
 
 // TestGracefulStopUnderLoad (issue 6, item 4): a daemon process (fxpubsub.Main with a 1.5 s
@@ -125,7 +123,7 @@ func TestGracefulStopUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-test.run=^TestHelperDaemon$", "--", "--sqs-queue-url", pipe.QueueURL,
+	args := []string{"--", "--sqs-queue-url", pipe.QueueURL,
 		"--set", "sqs_consumer.endpoint_url=" + tg.Endpoint, "--set", "sns_producer.endpoint_url=" + tg.Endpoint,
 		"--set", "sqs_consumer.concurrency=8", "--set", "sqs_consumer.receivers=2"}
 	env := []string{envHelper + "=1", "AWS_REGION=" + awstest.Region, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true"}

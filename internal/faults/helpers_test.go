@@ -26,7 +26,12 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, awstest.GoleakOptions()...) }
+func TestMain(m *testing.M) {
+	if os.Getenv(envHelper) == "1" { // a child process of TestGracefulStopUnderLoad
+		os.Exit(helperDaemon())
+	}
+	goleak.VerifyTestMain(m, awstest.GoleakOptions()...)
+}
 
 // itemMT is the media type of the tests' schema.
 const itemMT = "application/vnd.globality.pubsub._.created.fault_item"
