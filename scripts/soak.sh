@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The soak (issue 6, item 9), not part of the fast test run: 1,000,000 messages through the
+# The soak (issue 6, item 9), the long form of the short soak every test run does: 1,000,000 messages through the
 # in-memory backend and 100,000 through fauxqs (publish -> daemon -> handler, at most 2,000 in
 # flight), reporting messages, duplicates, losses, the live heap after warm-up and goroutines
 # after stop. It fails on any loss, on heap growth after warm-up, or on goroutines left behind.
