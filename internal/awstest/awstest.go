@@ -94,8 +94,9 @@ type Caps struct {
 	// guarantees the latest one (moto.md §3).
 	SupersededReceiptHandleValid bool
 
-	// RawBinaryAttributeBroken: raw SNS delivery with a Binary message attribute makes ReceiveMessage
-	// (MessageAttributeNames=All) fail with HTTP 500 (moto.md §3 SNS table).
+	// RawBinaryAttributeBroken: raw SNS delivery with a Binary message attribute breaks: moto.md §3
+	// saw ReceiveMessage (MessageAttributeNames=All) fail with HTTP 500; the moto installed here drops
+	// the message during delivery instead. The conformance case checks that it is still broken.
 	RawBinaryAttributeBroken bool
 
 	// SyncDelivery: SNS delivers to SQS inside Publish, so SQS-side errors reach the publisher

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -173,11 +175,6 @@ func testRawDelivery(t *testing.T, tg awstest.Target) {
 
 // Raw delivery of a Binary attribute arrives as a Binary SQS attribute with the same bytes.
 func testRawBinaryAttribute(t *testing.T, tg awstest.Target) {
-	if tg.Caps.RawBinaryAttributeBroken {
-		// moto: ReceiveMessage(MessageAttributeNames=All) answers HTTP 500 for such a message
-		// (moto.md §3, SNS table, "Raw delivery with a Binary attribute").
-		t.Skip("known emulator bug: raw delivery with a Binary attribute breaks ReceiveMessage (moto.md §3)")
-	}
 	p := tg.Pipeline(t, awstest.PipelineOptions{Prefix: "rawbin", Raw: true})
 	blob := []byte{0, 1, 2, 0xfe, 0xff}
 	if _, err := tg.SNS.Publish(ctxFor(t, callTimeout), &sns.PublishInput{
@@ -186,6 +183,20 @@ func testRawBinaryAttribute(t *testing.T, tg awstest.Target) {
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{"blob": {DataType: aws.String("Binary"), BinaryValue: blob}},
 	}); err != nil {
 		t.Fatalf("Publish: %v", err)
+	}
+	if tg.Caps.RawBinaryAttributeBroken {
+		// moto breaks on such a message: moto.md §3 saw ReceiveMessage(MessageAttributeNames=All)
+		// answer HTTP 500; the moto here raises inside SNS → SQS delivery ("Strings must be encoded
+		// before hashing" in its log), so the message never arrives. Checked, so a moto that
+		// delivers it fails here and the capability can go.
+		out, err := tg.SQS.ReceiveMessage(ctxFor(t, callTimeout), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(p.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"},
+		})
+		var re *awshttp.ResponseError
+		if (err == nil && len(out.Messages) > 0) || (err != nil && (!errors.As(err, &re) || re.HTTPStatusCode() != 500)) {
+			t.Errorf("%s: raw message with a Binary attribute: err = %v, %d messages; want the known breakage (HTTP 500 or no message)", tg.Name, err, len(out.Messages))
+		}
+		return
 	}
 	m := collect(t, tg, p.QueueURL, 1, 10*time.Second, true)[0]
 	if a := m.MessageAttributes["blob"]; aws.ToString(a.DataType) != "Binary" || !bytes.Equal(a.BinaryValue, blob) {
