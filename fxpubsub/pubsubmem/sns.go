@@ -137,6 +137,23 @@ func (c *SNS) DeleteTopic(ctx context.Context, in *sns.DeleteTopicInput, _ ...fu
 	return &sns.DeleteTopicOutput{}, nil
 }
 
+// liveTopic is topic after the backend's availability check (closed backend, injected faults,
+// ctx): how every call on an existing topic starts.
+func (c *SNS) liveTopic(ctx context.Context, arn *string) (*topic, error) {
+	if err := c.b.check(ctx); err != nil {
+		return nil, err
+	}
+	return c.topic(arn)
+}
+
+// liveSubscription is subscription after the backend's availability check.
+func (c *SNS) liveSubscription(ctx context.Context, arn *string) (*subscription, error) {
+	if err := c.b.check(ctx); err != nil {
+		return nil, err
+	}
+	return c.subscription(arn)
+}
+
 func (c *SNS) topic(arn *string) (*topic, error) {
 	if aws.ToString(arn) == "" {
 		return nil, snsInvalid("TopicArn")
@@ -156,10 +173,7 @@ func (c *SNS) GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributes
 	if in == nil {
 		in = &sns.GetTopicAttributesInput{}
 	}
-	if err := c.b.check(ctx); err != nil {
-		return nil, snsErr(op, err)
-	}
-	t, err := c.topic(in.TopicArn)
+	t, err := c.liveTopic(ctx, in.TopicArn)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
@@ -190,10 +204,7 @@ func (c *SNS) SetTopicAttributes(ctx context.Context, in *sns.SetTopicAttributes
 	if in == nil {
 		in = &sns.SetTopicAttributesInput{}
 	}
-	if err := c.b.check(ctx); err != nil {
-		return nil, snsErr(op, err)
-	}
-	t, err := c.topic(in.TopicArn)
+	t, err := c.liveTopic(ctx, in.TopicArn)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}

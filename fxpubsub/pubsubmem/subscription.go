@@ -144,10 +144,7 @@ func (c *SNS) Unsubscribe(ctx context.Context, in *sns.UnsubscribeInput, _ ...fu
 	if in == nil {
 		in = &sns.UnsubscribeInput{}
 	}
-	if err := c.b.check(ctx); err != nil {
-		return nil, snsErr(op, err)
-	}
-	s, err := c.subscription(in.SubscriptionArn)
+	s, err := c.liveSubscription(ctx, in.SubscriptionArn)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
@@ -172,10 +169,7 @@ func (c *SNS) SetSubscriptionAttributes(ctx context.Context, in *sns.SetSubscrip
 	if in == nil {
 		in = &sns.SetSubscriptionAttributesInput{}
 	}
-	if err := c.b.check(ctx); err != nil {
-		return nil, snsErr(op, err)
-	}
-	s, err := c.subscription(in.SubscriptionArn)
+	s, err := c.liveSubscription(ctx, in.SubscriptionArn)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
@@ -195,10 +189,7 @@ func (c *SNS) GetSubscriptionAttributes(ctx context.Context, in *sns.GetSubscrip
 	if in == nil {
 		in = &sns.GetSubscriptionAttributesInput{}
 	}
-	if err := c.b.check(ctx); err != nil {
-		return nil, snsErr(op, err)
-	}
-	s, err := c.subscription(in.SubscriptionArn)
+	s, err := c.liveSubscription(ctx, in.SubscriptionArn)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
@@ -223,10 +214,7 @@ func (c *SNS) ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscrip
 	if in == nil {
 		in = &sns.ListSubscriptionsByTopicInput{}
 	}
-	if err := c.b.check(ctx); err != nil {
-		return nil, snsErr(op, err)
-	}
-	t, err := c.topic(in.TopicArn)
+	t, err := c.liveTopic(ctx, in.TopicArn)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
