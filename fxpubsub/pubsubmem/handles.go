@@ -96,15 +96,7 @@ func (c *SQS) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, _ .
 	if in.ReceiptHandle == nil {
 		return nil, sqsErr(op, missingParam("ReceiptHandle"))
 	}
-	q.mu.Lock()
-	if q.deleted {
-		err = errNoQueue()
-	} else {
-		q.advance(c.b.nowNano())
-		err = q.deleteLocked(in.ReceiptHandle)
-	}
-	q.mu.Unlock()
-	if err != nil {
+	if err := q.live(c.b.nowNano(), func(int64) error { return q.deleteLocked(in.ReceiptHandle) }); err != nil {
 		return nil, sqsErr(op, err)
 	}
 	return &sqs.DeleteMessageOutput{}, nil
@@ -124,16 +116,14 @@ func (c *SQS) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatch
 		return nil, sqsErr(op, err)
 	}
 	var errs [maxBatchEntries]error
-	q.mu.Lock()
-	if q.deleted {
-		q.mu.Unlock()
-		return nil, sqsErr(op, errNoQueue())
+	if err := q.live(c.b.nowNano(), func(int64) error {
+		for i := range in.Entries {
+			errs[i] = q.deleteLocked(in.Entries[i].ReceiptHandle)
+		}
+		return nil
+	}); err != nil {
+		return nil, sqsErr(op, err)
 	}
-	q.advance(c.b.nowNano())
-	for i := range in.Entries {
-		errs[i] = q.deleteLocked(in.Entries[i].ReceiptHandle)
-	}
-	q.mu.Unlock()
 	out := &sqs.DeleteMessageBatchOutput{Successful: make([]sqstypes.DeleteMessageBatchResultEntry, 0, len(in.Entries)), Failed: []sqstypes.BatchResultErrorEntry{}}
 	for i, e := range in.Entries {
 		if errs[i] != nil {
@@ -190,16 +180,9 @@ func (c *SQS) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessage
 	if in.ReceiptHandle == nil {
 		return nil, sqsErr(op, missingParam("ReceiptHandle"))
 	}
-	q.mu.Lock()
-	if q.deleted {
-		err = errNoQueue()
-	} else {
-		now := c.b.nowNano()
-		q.advance(now)
-		err = q.changeVisibilityLocked(in.ReceiptHandle, in.VisibilityTimeout, now)
-	}
-	q.mu.Unlock()
-	if err != nil {
+	if err := q.live(c.b.nowNano(), func(now int64) error {
+		return q.changeVisibilityLocked(in.ReceiptHandle, in.VisibilityTimeout, now)
+	}); err != nil {
 		return nil, sqsErr(op, err)
 	}
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
@@ -220,17 +203,14 @@ func (c *SQS) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMe
 		return nil, sqsErr(op, err)
 	}
 	var errs [maxBatchEntries]error
-	q.mu.Lock()
-	if q.deleted {
-		q.mu.Unlock()
-		return nil, sqsErr(op, errNoQueue())
+	if err := q.live(c.b.nowNano(), func(now int64) error {
+		for i, e := range in.Entries {
+			errs[i] = q.changeVisibilityLocked(e.ReceiptHandle, e.VisibilityTimeout, now)
+		}
+		return nil
+	}); err != nil {
+		return nil, sqsErr(op, err)
 	}
-	now := c.b.nowNano()
-	q.advance(now)
-	for i, e := range in.Entries {
-		errs[i] = q.changeVisibilityLocked(e.ReceiptHandle, e.VisibilityTimeout, now)
-	}
-	q.mu.Unlock()
 	out := &sqs.ChangeMessageVisibilityBatchOutput{Successful: make([]sqstypes.ChangeMessageVisibilityBatchResultEntry, 0, len(in.Entries)), Failed: []sqstypes.BatchResultErrorEntry{}}
 	for i, e := range in.Entries {
 		if errs[i] != nil {
@@ -240,4 +220,16 @@ func (c *SQS) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMe
 		}
 	}
 	return out, nil
+}
+
+// live runs fn under the queue's lock with its clock advanced to now, or fails with
+// QueueDoesNotExist when the queue was deleted.
+func (q *queue) live(now int64, fn func(now int64) error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.deleted {
+		return errNoQueue()
+	}
+	q.advance(now)
+	return fn(now)
 }
