@@ -46,3 +46,30 @@ stop_pid() {
   fi
   rm -f "$pidfile"
 }
+
+# gave_up NAME KEY PORT LOG STATE: reports that server NAME did not come up on PORT, with its log,
+# stops it and removes its STATE/KEY.{pid,port,endpoint} files; returns 1.
+gave_up() {
+  local name="$1" key="$2" port="$3" log="$4" state="$5"
+  echo "$name failed to start on 127.0.0.1:$port; its log ($log):" >&2
+  cat "$log" >&2 || true
+  stop_pid "$state/$key.pid" "$name"
+  rm -f "$state/$key.port" "$state/$key.endpoint"
+  return 1
+}
+
+# start_on_port NAME FIXED: runs the caller's start_once on port FIXED, or, when FIXED is empty, on
+# a free port with up to 3 tries (a free port can be taken by someone else between picking and
+# binding it). Exits 0 when the server is up, 1 otherwise.
+start_on_port() {
+  local name="$1" fixed="$2" attempt
+  if [ -n "$fixed" ]; then
+    start_once "$fixed" && exit 0
+    exit 1
+  fi
+  for attempt in 1 2 3; do
+    start_once "$(free_port)" && exit 0
+    [ "$attempt" -lt 3 ] && echo "retrying $name on another port..." >&2
+  done
+  exit 1
+}

@@ -59,20 +59,7 @@ start_once() {
     fi
     sleep 0.1
   done
-  echo "moto_server failed to start on 127.0.0.1:$port; its log ($LOG):" >&2
-  cat "$LOG" >&2 || true
-  stop_pid "$STATE/moto.pid" moto_server
-  rm -f "$STATE/moto.port" "$STATE/moto.endpoint"
-  return 1
+  gave_up moto_server moto "$port" "$LOG" "$STATE"
 }
 
-if [ -n "$FIXED" ]; then
-  start_once "$FIXED" && exit 0
-  exit 1
-fi
-# A free port can be taken by someone else between picking and binding it: retry with another.
-for attempt in 1 2 3; do
-  start_once "$(free_port)" && exit 0
-  [ "$attempt" -lt 3 ] && echo "retrying moto_server on another port..." >&2
-done
-exit 1
+start_on_port moto_server "$FIXED"
