@@ -171,7 +171,7 @@ func newConsumer(t *testing.T, tg awstest.Target, reg *fxpubsub.SchemaRegistry, 
 // receive consumes until n messages arrived, failing the test after 15 s.
 func receive(t *testing.T, c *fxpubsub.Consumer, n int) []*fxpubsub.Message {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var got []*fxpubsub.Message
 	for len(got) < n {
