@@ -168,7 +168,7 @@ func newConsumer(t *testing.T, tg awstest.Target, reg *fxpubsub.SchemaRegistry, 
 	return c
 }
 
-// receive consumes until n messages arrived, failing the test after 15 s.
+// receive consumes until n messages arrived, failing the test after 60 s (a hang guard).
 func receive(t *testing.T, c *fxpubsub.Consumer, n int) []*fxpubsub.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
