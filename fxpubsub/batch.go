@@ -12,7 +12,7 @@ type BatchedMessage struct {
 	MediaType         string                    `json:"media_type" validate:"required"`
 	Message           string                    `json:"message" validate:"required"` // the inner message JSON, as a string
 	TopicARN          string                    `json:"topic_arn" validate:"required"`
-	OpaqueData        map[string]string         `json:"opaque_data" validate:"required"`
+	OpaqueData        Opaque                    `json:"opaque_data" validate:"required"`
 	MessageAttributes map[string]AttributeValue `json:"message_attributes" validate:"required"`
 }
 

@@ -143,15 +143,11 @@ func (p *Producer) prepareBatch(ctx context.Context, block []*outgoing) ([]*outg
 
 // batchedFrom is the batch entry for a prepared message.
 func batchedFrom(o *outgoing) BatchedMessage {
-	opaque := make(map[string]string, len(o.opaque))
-	for k, v := range o.opaque {
-		opaque[k] = v
-	}
 	return BatchedMessage{
 		MediaType:  o.mediaType,
 		Message:    o.body,
 		TopicARN:   o.topicARN,
-		OpaqueData: opaque,
+		OpaqueData: o.opaque.Clone(),
 		MessageAttributes: map[string]AttributeValue{
 			MediaTypeAttribute: {DataType: "String", StringValue: o.mediaType},
 		},
@@ -189,7 +185,7 @@ func (p *Producer) batchOverhead(ctx context.Context) int {
 	opaque.Merge(p.opts.Opaque)
 	opaque.Merge(OpaqueFrom(ctx))
 	opaque[OpaquePublished] = "0000000000.000000"
-	oj, _ := json.Marshal(map[string]string(opaque))
+	oj, _ := json.Marshal(opaque)
 	envelope := len(`{"mediaType":"","messages":[],"opaqueData":}`) + len(BatchMessageMediaType) + len(oj)
 	attr := len(MediaTypeAttribute) + len("String") + len(BatchMessageMediaType)
 	return envelope + attr + 256

@@ -266,7 +266,7 @@ func TestRepublishVerbatim(t *testing.T) {
 					MediaType:  "application/vnd.example.custom",
 					Message:    fmt.Sprintf(`{"mediaType":"application/vnd.example.custom","n":%d,"opaqueData":{}}`, i),
 					TopicARN:   r.items.TopicARN,
-					OpaqueData: map[string]string{},
+					OpaqueData: fxpubsub.Opaque{},
 					MessageAttributes: map[string]fxpubsub.AttributeValue{
 						"media_type": {DataType: "String", StringValue: "application/vnd.example.custom"},
 						"extra":      {DataType: "String", StringValue: fmt.Sprint("x", i)},

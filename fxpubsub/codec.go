@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strconv"
 )
 
@@ -39,7 +38,7 @@ func (r *SchemaRegistry) Encode(mediaType string, content any, fields map[string
 	if len(inner) < 2 || inner[0] != '{' {
 		return nil, fmt.Errorf("encode %q content: schema type %v does not encode to a JSON object", mediaType, schema.typ)
 	}
-	opaqueJSON, err := json.Marshal(map[string]string(opaqueOrEmpty(opaque)))
+	opaqueJSON, err := json.Marshal(opaque)
 	if err != nil {
 		return nil, fmt.Errorf("encode %q opaque data: %w", mediaType, err)
 	}
@@ -56,13 +55,6 @@ func (r *SchemaRegistry) Encode(mediaType string, content any, fields map[string
 	out = append(out, opaqueJSON...)
 	out = append(out, '}')
 	return out, nil
-}
-
-func opaqueOrEmpty(o Opaque) Opaque {
-	if o == nil {
-		return Opaque{}
-	}
-	return o
 }
 
 // contentValue returns a pointer to a value of the schema's type built from content and fields.
@@ -214,31 +206,13 @@ func decodeHead(body []byte) (head, error) {
 	return h, nil
 }
 
-// decodeOpaque lower-cases keys and turns non-string values into their JSON text; null is dropped.
-// Keys that collide once lower-cased are applied in sorted order, so the answer never depends on
-// map iteration order (a redelivered message decodes the same).
+// decodeOpaque keeps the wire's keys exactly, string values as strings and every other value
+// (null included) as its exact JSON text, as the original's SQSMessage.opaque_data does.
 func decodeOpaque(raw map[string]json.RawMessage) Opaque {
-	o := make(Opaque, len(raw)+6)
-	keys := make([]string, 0, len(raw))
-	for k := range raw {
-		keys = append(keys, k)
+	if raw == nil {
+		return nil
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := bytes.TrimSpace(raw[k])
-		switch {
-		case len(v) == 0 || string(v) == "null":
-			continue
-		case v[0] == '"':
-			var s string
-			if json.Unmarshal(v, &s) == nil {
-				o[lowerKey(k)] = s
-				continue
-			}
-		}
-		o[lowerKey(k)] = string(v)
-	}
-	return o
+	return opaqueFromRaw(raw)
 }
 
 // formatEpoch renders seconds since the epoch as microcosm does ("1795775410.021493").

@@ -165,7 +165,9 @@ func TestDecode(t *testing.T) {
 	if !ok || *got != (orderCreated{URI: "https://o/1", OrderID: "7", Amount: 1}) {
 		t.Fatalf("content = %#v", d.Content)
 	}
-	want := Opaque{"x-request-id": "r", "x-request-ttl": "30", "n": "5"}
+	// Keys as on the wire (case-sensitive, as the original's message.opaque_data); strings as
+	// strings; numbers and null as their JSON text.
+	want := Opaque{"X-Request-Id": "r", "x-request-ttl": "30", "n": json.RawMessage("5"), "nil": json.RawMessage("null")}
 	if !reflect.DeepEqual(d.Opaque, want) {
 		t.Fatalf("opaque = %v, want %v", d.Opaque, want)
 	}

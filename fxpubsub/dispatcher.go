@@ -143,7 +143,13 @@ type opaqueFields Opaque
 
 func (o opaqueFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	for k, v := range o {
-		enc.AddString(k, v)
+		if s, ok := v.(string); ok {
+			enc.AddString(k, s)
+		} else if raw, err := opaqueJSON(v); err == nil {
+			enc.AddReflected(k, raw) // JSON text, logged as JSON
+		} else {
+			enc.AddString(k, opaqueString(v))
+		}
 	}
 	return nil
 }
@@ -152,22 +158,29 @@ func (o opaqueFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 // [Dispatcher.Dispatch]).
 func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, Result) {
 	start := d.opts.Now()
-	opaque := m.Opaque.Clone()
+	// The handler's opaque is the original's case-folded context: the message's opaque data with
+	// keys lower-cased, then the library's keys over it.
+	opaque := make(Opaque, len(m.Opaque)+6)
+	opaque.Merge(m.Opaque)
 	opaque[OpaqueMessageID] = m.MessageID
 	opaque[OpaqueReceiptHandle] = m.ReceiptHandle
 	if m.URI != "" {
 		opaque[OpaqueURI] = m.URI
 	}
 	ttl := 1
+	var ttlErr error
 	if d.opts.EnableTTL {
+		// Only the exact key is the hop TTL (the original reads opaque_data["x-request-ttl"] from
+		// the case-sensitive wire dict); a spelling such as X-Request-Ttl is ordinary data, and
+		// the decremented TTL written here replaces it in the case-folded context.
 		ttl = d.opts.InitialTTL
-		if v, ok := opaque[OpaqueTTL]; ok {
-			if n, err := strconv.Atoi(v); err == nil {
-				ttl = n
-			}
+		if v, ok := m.Opaque[OpaqueTTL]; ok {
+			ttl, ttlErr = parseTTL(v)
 		}
-		ttl--
-		opaque[OpaqueTTL] = strconv.Itoa(ttl)
+		if ttlErr == nil {
+			ttl--
+			opaque[OpaqueTTL] = strconv.Itoa(ttl)
+		}
 	}
 	reg, found := d.handlers.Find(m.MediaType)
 	if found {
@@ -175,7 +188,14 @@ func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, R
 	}
 	ctx = &handlerContext{Context: ctx, msg: m, opaque: opaque, logger: lazyLogger{base: d.opts.Logger}}
 
-	r := d.classify(ctx, m, reg, found, ttl)
+	var r Result
+	if ttlErr != nil {
+		// The original raises here; a message whose TTL cannot be read must not start again at
+		// the initial TTL, so it fails and backs off to the dead-letter queue.
+		r = Result{Type: Failed, Err: ttlErr, Reason: "message hop ttl is not an integer"}
+	} else {
+		r = d.classify(ctx, m, reg, found, ttl)
+	}
 	r.Elapsed = d.opts.Now().Sub(start)
 	return ctx, r
 }

@@ -81,7 +81,10 @@
 // Every handler's context carries the message's opaque data ([OpaqueFrom]) plus message_id, the
 // decremented x-request-ttl, uri, receipt_handle and handler; messages produced with that context
 // carry it on, so request ids and the hop TTL cross services. [LoggerFrom] gives a logger with
-// those fields.
+// those fields. As in the original, that ambient data wins over [WithOpaqueData] on a key both
+// have; [OverrideOpaqueData] may replace it but never raises the hop TTL. Values keep their JSON
+// types (see [Opaque]). Only the exact key x-request-ttl is the hop TTL; one that is not an
+// integer makes the message FAILED with an [InvalidTTLError].
 //
 // # Observability
 //

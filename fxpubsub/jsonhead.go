@@ -22,8 +22,7 @@ type head struct {
 // Its answer must be encoding/json's (decodeHead) whenever it gives one (FuzzScanHead checks
 // this), so it declines what encoding/json reads differently from a naive scan: keys that match
 // ours only case-insensitively (encoding/json matches field names that way), a repeated opaqueData
-// (encoding/json merges the objects) and opaque keys with upper case (two keys may then collide
-// once lower-cased).
+// (encoding/json merges the objects).
 func scanHead(b []byte) (h head, ok bool) {
 	seenOpaque := false
 	i := skipWS(b, 0)
@@ -110,8 +109,8 @@ func scanHead(b []byte) (h head, ok bool) {
 	}
 }
 
-// scanOpaque reads opaqueData: string values as strings, other scalars and nested values as their
-// JSON text, null dropped; keys lower-cased.
+// scanOpaque reads opaqueData as decodeOpaque does: keys exactly as written, string values as
+// strings, every other value (null included) as its exact JSON text.
 func scanOpaque(b []byte) (Opaque, bool) {
 	o := make(Opaque, 8)
 	i := skipWS(b, 1)
@@ -128,8 +127,8 @@ func scanOpaque(b []byte) (Opaque, bool) {
 			return nil, false
 		}
 		key, ok := unquote(b[ks:i])
-		if !ok || lowerKey(key) != key {
-			return nil, false // upper case: keys may collide once lower-cased; encoding/json decides
+		if !ok {
+			return nil, false
 		}
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] != ':' {
@@ -141,17 +140,14 @@ func scanOpaque(b []byte) (Opaque, bool) {
 			return nil, false
 		}
 		val := b[vs:i]
-		switch {
-		case val[0] == '"':
+		if val[0] == '"' {
 			s, ok := unquote(val)
 			if !ok {
 				return nil, false
 			}
 			o[key] = s
-		case string(val) == "null":
-			delete(o, key)
-		default:
-			o[key] = string(val)
+		} else {
+			o[key] = json.RawMessage(bytes.Clone(val))
 		}
 		i = skipWS(b, i)
 		if i >= len(b) {

@@ -14,7 +14,9 @@ type Message struct {
 	// Content is the decoded content, a pointer to the schema's type (see [ContentAs]); nil when
 	// Err is set.
 	Content any
-	// Opaque is the message's opaqueData.
+	// Opaque is the message's opaqueData as received: keys exactly as on the wire, values with
+	// their JSON types (see [Opaque]). A handler's [OpaqueFrom] is its case-folded form plus the
+	// library's keys.
 	Opaque Opaque
 	// URI is the message's "uri" field, if any.
 	URI string

@@ -1,8 +1,12 @@
 package fxpubsub
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"maps"
+	"sort"
 	"strings"
 )
 
@@ -19,26 +23,99 @@ const (
 	OpaqueMediaType     = "media_type"
 )
 
-// Opaque is the request context that travels with messages as "opaqueData": a map with
-// case-insensitive (lower-cased) string keys and string values. The dispatcher seeds one per message
-// into the handler's context.Context, and the producer merges the context's Opaque into every
-// message it publishes, so request ids and the hop TTL cross services.
-type Opaque map[string]string
+// Opaque is the request context that travels with messages as "opaqueData". The dispatcher seeds
+// one per message into the handler's context.Context, and the producer merges the context's
+// Opaque into every message it publishes, so request ids and the hop TTL cross services.
+//
+// Values keep their JSON type, as in the original: a JSON string is a Go string, and any other
+// JSON value (number, boolean, object, array, null) is a [json.RawMessage] holding its exact text,
+// so 123, 1e400 or {"a":[true]} reach the next hop as written. A value of any other Go type is
+// encoded with encoding/json when the message is encoded. [Opaque.Get] and [Opaque.Set] serve the
+// common string case; [Opaque.Value] and [Opaque.SetValue] the typed one.
+//
+// Keys: a received message's [Message.Opaque] keeps the keys exactly as they were on the wire
+// (the original's SQSMessage.opaque_data). Everything else is the original's case-folded dict:
+// the handler's context opaque, [NewOpaque], [Opaque.Set], [Opaque.Merge], [WithOpaque] and the
+// producer lower-case keys, so the wire carries lower-case keys only.
+type Opaque map[string]any
 
-// NewOpaque copies kv into a new Opaque, lower-casing keys.
-func NewOpaque(kv map[string]string) Opaque {
+// NewOpaque copies kv into a new Opaque, lower-casing keys (where two keys differ only in case,
+// the lower-case spelling wins).
+func NewOpaque[V any](kv map[string]V) Opaque {
 	o := make(Opaque, len(kv))
-	for k, v := range kv {
-		o[strings.ToLower(k)] = v
+	for _, k := range foldOrder(kv) {
+		o[lowerKey(k)] = kv[k]
 	}
 	return o
 }
 
-// Get returns the value for key, case-insensitively.
-func (o Opaque) Get(key string) string { return o[lowerKey(key)] }
+// Get returns the value for key as a string: a string value as is, any other value as its JSON
+// text ("123", "true", `{"a":1}`); "" when absent. Keys match case-insensitively: the key as
+// given first, then lower-cased, then any spelling (the greatest in sort order, as [Opaque.Merge]
+// keeps).
+func (o Opaque) Get(key string) string {
+	v, ok := o.lookup(key)
+	if !ok {
+		return ""
+	}
+	return opaqueString(v)
+}
 
-// Set stores value under the lower-cased key.
+// Value returns the exact JSON text of the value for key (a string value quoted), found as by
+// [Opaque.Get]; false when absent or not encodable as JSON.
+func (o Opaque) Value(key string) (json.RawMessage, bool) {
+	v, ok := o.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	raw, err := opaqueJSON(v)
+	return raw, err == nil
+}
+
+// Set stores the string value under the lower-cased key.
 func (o Opaque) Set(key, value string) { o[lowerKey(key)] = value }
+
+// SetValue stores v under the lower-cased key with its JSON type: a string stays a string, a
+// json.RawMessage must be valid JSON and is kept as written, and any other value is stored as its
+// encoding/json text. It returns an error, and stores nothing, when v does not encode.
+func (o Opaque) SetValue(key string, v any) error {
+	switch x := v.(type) {
+	case string:
+		o[lowerKey(key)] = x
+		return nil
+	case json.RawMessage:
+		if !json.Valid(x) {
+			return fmt.Errorf("opaque %q: invalid JSON %q", key, x)
+		}
+		o[lowerKey(key)] = json.RawMessage(bytes.Clone(bytes.TrimSpace(x)))
+		return nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("opaque %q: %w", key, err)
+	}
+	o[lowerKey(key)] = json.RawMessage(raw)
+	return nil
+}
+
+func (o Opaque) lookup(key string) (any, bool) {
+	if v, ok := o[key]; ok {
+		return v, true
+	}
+	if v, ok := o[lowerKey(key)]; ok {
+		return v, true
+	}
+	found := ""
+	for k := range o {
+		if strings.EqualFold(k, key) && k > found {
+			found = k
+		}
+	}
+	if found == "" {
+		return nil, false
+	}
+	return o[found], true
+}
 
 // Clone returns a copy; a nil Opaque clones to an empty one.
 func (o Opaque) Clone() Opaque {
@@ -47,11 +124,95 @@ func (o Opaque) Clone() Opaque {
 	return c
 }
 
-// Merge copies every entry of other into o, overwriting.
+// Merge copies every entry of other into o under its lower-cased key, overwriting. Where keys of
+// other differ only in case, the lower-case spelling wins, so the answer never depends on map
+// iteration order (a redelivered message decodes the same).
 func (o Opaque) Merge(other Opaque) {
-	for k, v := range other {
-		o[lowerKey(k)] = v
+	for _, k := range foldOrder(other) {
+		o[lowerKey(k)] = other[k]
 	}
+}
+
+// MarshalJSON encodes o as a JSON object; a nil Opaque is {} (never null on the wire).
+func (o Opaque) MarshalJSON() ([]byte, error) {
+	if o == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]any(o))
+}
+
+// UnmarshalJSON decodes a JSON object keeping keys exactly and values with their JSON types
+// (strings as strings, anything else as its exact JSON text).
+func (o *Opaque) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*o = nil
+		return nil
+	}
+	*o = opaqueFromRaw(raw)
+	return nil
+}
+
+// opaqueFromRaw keeps keys exactly; string values are unquoted, the rest kept as JSON text.
+func opaqueFromRaw(raw map[string]json.RawMessage) Opaque {
+	o := make(Opaque, len(raw)+6)
+	for k, v := range raw {
+		o[k] = opaqueValue(v)
+	}
+	return o
+}
+
+// opaqueValue is the Opaque value of one JSON value: a string for a JSON string, otherwise the
+// trimmed JSON text.
+func opaqueValue(v []byte) any {
+	v = bytes.TrimSpace(v)
+	if len(v) > 0 && v[0] == '"' {
+		if s, ok := unquote(v); ok {
+			return s
+		}
+	}
+	return json.RawMessage(bytes.Clone(v))
+}
+
+// opaqueString renders a value for Get, headers, tags and logs.
+func opaqueString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.RawMessage:
+		return string(x)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(raw)
+}
+
+// opaqueJSON is a value's JSON text.
+func opaqueJSON(v any) (json.RawMessage, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, nil
+	}
+	return json.Marshal(v)
+}
+
+// foldOrder returns m's keys in the order to apply them when lower-casing: any order when all are
+// lower case, else sorted, so upper-case spellings come first and the lower-case one wins.
+func foldOrder[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	folds := false
+	for k := range m {
+		keys = append(keys, k)
+		folds = folds || lowerKey(k) != k
+	}
+	if folds {
+		sort.Strings(keys)
+	}
+	return keys
 }
 
 func lowerKey(k string) string {
@@ -65,15 +226,15 @@ func lowerKey(k string) string {
 
 type opaqueKey struct{}
 
-// WithOpaque returns a context carrying o (copied). Values already in ctx stay underneath: o's
-// entries win.
+// WithOpaque returns a context carrying o (copied, keys lower-cased). Values already in ctx stay
+// underneath: o's entries win.
 func WithOpaque(ctx context.Context, o Opaque) context.Context {
 	merged := OpaqueFrom(ctx).Clone()
 	merged.Merge(o)
 	return context.WithValue(ctx, opaqueKey{}, merged)
 }
 
-// WithOpaqueValue returns a context whose Opaque has key set to value.
+// WithOpaqueValue returns a context whose Opaque has key set to the string value.
 func WithOpaqueValue(ctx context.Context, key, value string) context.Context {
 	return WithOpaque(ctx, Opaque{lowerKey(key): value})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -25,10 +26,11 @@ const MediaTypeAttribute = "media_type"
 type ProduceOption func(*produceOptions)
 
 type produceOptions struct {
-	fields  map[string]any
-	opaque  Opaque
-	groupID string
-	dedupID string
+	fields   map[string]any
+	opaque   Opaque
+	override Opaque
+	groupID  string
+	dedupID  string
 }
 
 // Field sets one top-level content field, overriding the content's own (the original's keyword
@@ -51,17 +53,33 @@ func Fields(fields map[string]any) ProduceOption {
 	}
 }
 
-// WithOpaqueData adds opaque data to the message; it wins over the context's opaque data and the
-// static opaque configuration (the original let the context win; an explicit argument winning is
-// less surprising).
-func WithOpaqueData(opaque map[string]string) ProduceOption {
+// WithOpaqueData adds opaque data to the message, keys lower-cased and values keeping their JSON
+// types (see [Opaque]). As in the original, the ambient opaque data wins on a key both have: the
+// context's ([OpaqueFrom]: inside a handler, the inbound message's opaque data with the
+// decremented x-request-ttl, message_id, uri, receipt_handle and handler) and the static opaque
+// configuration. So a caller's x-request-id or x-request-ttl is used only when the ambient data
+// has none; a handler cannot reset the hop TTL and defeat loop protection. To replace an ambient
+// value on purpose, use [OverrideOpaqueData].
+func WithOpaqueData[V any](opaque map[string]V) ProduceOption {
 	return func(o *produceOptions) {
 		if o.opaque == nil {
 			o.opaque = Opaque{}
 		}
-		for k, v := range opaque {
-			o.opaque.Set(k, v)
+		o.opaque.Merge(NewOpaque(opaque))
+	}
+}
+
+// OverrideOpaqueData sets opaque data on the message over the ambient opaque data (which
+// [WithOpaqueData] cannot replace), keys lower-cased. It can never raise the hop TTL: its
+// x-request-ttl is capped at the ambient one, or at [DefaultInitialTTL] when there is none, so it
+// can only shorten a chain. An x-request-ttl that is not an integer makes Produce return an
+// *InvalidTTLError. The original has no such option.
+func OverrideOpaqueData[V any](opaque map[string]V) ProduceOption {
+	return func(o *produceOptions) {
+		if o.override == nil {
+			o.override = Opaque{}
 		}
+		o.override.Merge(NewOpaque(opaque))
 	}
 }
 
@@ -169,10 +187,15 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 		return nil, err
 	}
 	ambient := OpaqueFrom(ctx)
-	opaque := make(Opaque, len(p.opts.Opaque)+len(ambient)+len(po.opaque)+1)
+	opaque := make(Opaque, len(p.opts.Opaque)+len(ambient)+len(po.opaque)+len(po.override)+1)
+	// The original: the caller's opaque_data overlaid by the ambient opaque (static config under
+	// the context's entries).
+	opaque.Merge(po.opaque)
 	opaque.Merge(p.opts.Opaque)
 	opaque.Merge(ambient)
-	opaque.Merge(po.opaque)
+	if err := clampOverride(opaque, po.override); err != nil {
+		return nil, fmt.Errorf("override opaque data: %w", err)
+	}
 	now := p.opts.Now()
 	opaque[OpaquePublished] = formatEpoch(float64(now.UnixMicro()) / 1e6)
 	var span trace.Span
@@ -207,7 +230,8 @@ func isFIFO(topicARN string) bool { return strings.HasSuffix(topicARN, ".fifo") 
 // Produce validates content against the schema of mediaType, encodes it with the context's opaque
 // data, and publishes it to the media type's topic with the media_type message attribute. It
 // returns the SNS message id ("" in skip mode). Errors: *TopicNotDefinedError,
-// *UnknownMediaTypeError, *ValidationError, *MessageTooLargeError, *PublishError.
+// *UnknownMediaTypeError, *ValidationError, *MessageTooLargeError, *PublishError, and
+// *InvalidTTLError from [OverrideOpaqueData].
 func (p *Producer) Produce(ctx context.Context, mediaType string, content any, opts ...ProduceOption) (string, error) {
 	o, err := p.prepare(ctx, mediaType, content, opts)
 	if err != nil {

@@ -258,7 +258,7 @@ func (t *Telemetry) recordMessage(ctx context.Context, m *Message, r Result, sta
 
 // publishedAt parses x-request-published (decimal epoch seconds).
 func publishedAt(o Opaque) (time.Time, bool) {
-	v := o[OpaquePublished]
+	v := o.Get(OpaquePublished)
 	if v == "" {
 		return time.Time{}, false
 	}

@@ -39,7 +39,7 @@ func TestDecorateBeforeSendIsWhatSentryCalls(t *testing.T) {
 	)
 	app.RequireStart()
 	ctx := context.WithValue(context.Background(), ctxKey{}, "handler ctx")
-	c.Reporter.Report(ctx, fxsentry.Failure{Err: errors.New("x"), Opaque: map[string]string{"x-request-id": "r"}})
+	c.Reporter.Report(ctx, fxsentry.Failure{Err: errors.New("x"), Opaque: map[string]any{"x-request-id": "r"}})
 	app.RequireStop()
 	e := srv.wait(t, 1, time.Second)[0]
 	if calls.Load() != 1 || e.tags()["decorated"] != "test-sha" || e.tags()["hint"] != "" || e.tags()["x-request-id"] != "r" {

@@ -2,6 +2,8 @@ package fxsentry
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -32,7 +34,9 @@ type Failure struct {
 	// marked unhandled.
 	Stack []byte
 	// Opaque is the message's opaque data (keys lower case), the source of tags and the user id.
-	Opaque map[string]string
+	// A string value is used as is; any other value (a json.RawMessage, as fxpubsub.Opaque holds
+	// for numbers, booleans and nested values, or any Go value) as its JSON text.
+	Opaque map[string]any
 	// MediaType is the message's media type; it is the media_type opaque value when Opaque has
 	// none (the dispatcher does not put it there).
 	MediaType string
@@ -215,17 +219,34 @@ func (r *Reporter) Close(ctx context.Context) error {
 	return nil
 }
 
-// lookup returns opaque[key], matching keys case-insensitively.
-func lookup(opaque map[string]string, key string) string {
+// lookup returns opaque[key] as text, matching keys case-insensitively (an exact match first).
+func lookup(opaque map[string]any, key string) string {
 	if v, ok := opaque[key]; ok {
-		return v
+		return text(v)
 	}
 	for k, v := range opaque {
 		if strings.EqualFold(k, key) {
-			return v
+			return text(v)
 		}
 	}
 	return ""
+}
+
+// text renders an opaque value: a string as is, anything else as its JSON text.
+func text(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.RawMessage:
+		return string(x)
+	case nil:
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 func truncate(s string, n int) string {

@@ -2,6 +2,7 @@ package fxsentry_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,9 +51,9 @@ func TestReporterSendsFailure(t *testing.T) {
 	id := r.Report(context.Background(), fxsentry.Failure{
 		Err:       err,
 		MediaType: "application/vnd.globality.pubsub._.created.order",
-		Opaque: map[string]string{
+		Opaque: map[string]any{
 			"x-request-id": "req-1", "message_id": "m-1", "uri": "https://orders/42",
-			"handler": "orders.Handle", "x-request-user": "user-7", "span_name": "span-a", "other": "x",
+			"handler": "orders.Handle", "x-request-user": json.RawMessage("7"), "span_name": "span-a", "other": "x",
 		},
 	})
 	if id == nil {
@@ -70,7 +71,7 @@ func TestReporterSendsFailure(t *testing.T) {
 	if got := e.tags(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("tags = %v, want %v", got, want)
 	}
-	if e.str("user", "id") != "user-7" {
+	if e.str("user", "id") != "7" { // a JSON number in the opaque data, as its JSON text
 		t.Errorf("user = %v", e["user"])
 	}
 	ex := e.exception()
@@ -92,7 +93,7 @@ func TestReporterCustomMappingAndUser(t *testing.T) {
 	cfg.CustomTagsMapping = map[string]string{"X-Tenant": "tenant", "uri": ""}
 	cfg.CustomUserID = "X-Account-Id"
 	r := newReporter(t, cfg, fxsentry.Options{})
-	r.Report(context.Background(), fxsentry.Failure{Err: errors.New("boom"), Opaque: map[string]string{
+	r.Report(context.Background(), fxsentry.Failure{Err: errors.New("boom"), Opaque: map[string]any{
 		"X-Tenant": "acme", "uri": "https://orders/1", "x-account-id": "acct-3", "x-request-user": "ignored",
 	}})
 	e := srv.wait(t, 1, 10*time.Second)[0]
@@ -122,9 +123,9 @@ func TestReporterPanicStackAndExpiredLevel(t *testing.T) {
 	srv := newSentryServer(t)
 	r := newReporter(t, enabledConfig(srv.DSN()), fxsentry.Options{})
 	r.Report(context.Background(), fxsentry.Failure{Err: errors.New("panic: kaboom"), Stack: panicStack(),
-		Opaque: map[string]string{"x-request-id": "panic"}})
+		Opaque: map[string]any{"x-request-id": "panic"}})
 	r.Report(context.Background(), fxsentry.Failure{Err: errors.New("ttl expired"), Level: sentry.LevelWarning,
-		Opaque: map[string]string{"x-request-id": "expired"}})
+		Opaque: map[string]any{"x-request-id": "expired"}})
 	events := byTag(srv.wait(t, 2, 10*time.Second), "x-request-id")
 
 	p := events["panic"]
@@ -160,7 +161,7 @@ func TestReporterScopesDoNotLeak(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			id := strconv.Itoa(i)
-			r.Report(context.Background(), fxsentry.Failure{Err: errors.New("fail " + id), Opaque: map[string]string{
+			r.Report(context.Background(), fxsentry.Failure{Err: errors.New("fail " + id), Opaque: map[string]any{
 				"x-request-id": "req-" + id, "message_id": "msg-" + id, "x-request-user": "user-" + id,
 			}})
 		})
@@ -251,7 +252,7 @@ func BenchmarkReportDisabled(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	f := fxsentry.Failure{Err: errors.New("x"), Opaque: map[string]string{"x-request-id": "r"}}
+	f := fxsentry.Failure{Err: errors.New("x"), Opaque: map[string]any{"x-request-id": "r"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Report(ctx, f)

@@ -251,9 +251,10 @@ func (h *URIHandler[R]) get(ctx context.Context, uri string) ([]byte, error) {
 		return nil, skipForbidden(&ForbiddenURIError{URI: uri, Reason: err.Error()})
 	}
 	req.Header.Set("Accept", "application/json")
-	for k, v := range fxpubsub.OpaqueFrom(ctx) {
+	opaque := fxpubsub.OpaqueFrom(ctx)
+	for k := range opaque {
 		if strings.HasPrefix(k, "x-request-") {
-			req.Header.Set(k, v)
+			req.Header.Set(k, opaque.Get(k)) // a number or boolean as its JSON text
 		}
 	}
 	resp, err := h.client.Do(req)

@@ -182,14 +182,14 @@ that could not be decoded, error and body. Without --nack every message received
 
 // readOutput is one line of read's output.
 type readOutput struct {
-	MessageID    string            `json:"message_id"`
-	ReceiveCount int               `json:"receive_count"`
-	MediaType    string            `json:"media_type"`
-	Content      any               `json:"content"`
-	Opaque       map[string]string `json:"opaque"`
-	TopicARN     string            `json:"topic_arn,omitempty"`
-	Error        string            `json:"error,omitempty"`
-	Body         string            `json:"body,omitempty"`
+	MessageID    string          `json:"message_id"`
+	ReceiveCount int             `json:"receive_count"`
+	MediaType    string          `json:"media_type"`
+	Content      any             `json:"content"`
+	Opaque       fxpubsub.Opaque `json:"opaque"`
+	TopicARN     string          `json:"topic_arn,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	Body         string          `json:"body,omitempty"`
 }
 
 func readLine(m *fxpubsub.Message) readOutput {

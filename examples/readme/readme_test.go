@@ -2,6 +2,7 @@ package readme
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -23,23 +24,56 @@ func TestMediaTypes(t *testing.T) {
 	}
 }
 
-func TestProduceConsume(t *testing.T) {
-	ctx := context.Background()
-	backend, err := fxpubsub.NewBackend(ctx, fxpubsub.DefaultConfig(), fxconfig.Metadata{Name: "readme", Testing: true})
+// memoryPair is a producer and a consumer on a fresh in-memory backend (closed with the test).
+func memoryPair(t *testing.T, schemas ...fxpubsub.Schema) (*fxpubsub.Producer, *fxpubsub.Consumer) {
+	t.Helper()
+	backend, err := fxpubsub.NewBackend(context.Background(), fxpubsub.DefaultConfig(), fxconfig.Metadata{Name: "readme", Testing: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer backend.Memory.Close()
-	reg, err := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig(), fxpubsub.SchemaFor[SimpleSchema](SimpleSchema{}.PubSubMediaType()),
-		fxpubsub.SchemaFor[map[string]any]("application/vnd.globality.pubsub.free_form"))
+	t.Cleanup(backend.Memory.Close)
+	reg, err := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig(), schemas...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	producer := fxpubsub.NewProducer(backend.SNS, reg, backend.Topics, fxpubsub.ProducerOptions{})
 	consumer, err := fxpubsub.NewConsumer(backend.SQS, reg, backend.Queue, fxpubsub.ConsumerOptions{Wait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fxpubsub.NewProducer(backend.SNS, reg, backend.Topics, fxpubsub.ProducerOptions{}), consumer
+}
+
+func TestOpaqueSnippets(t *testing.T) {
+	ctx := fxpubsub.WithOpaque(context.Background(), fxpubsub.Opaque{"x-attempt": json.RawMessage("3"), "x-request-ttl": "10"})
+	ctx, attempt, raw, ok, err := OpaqueValues(ctx)
+	if err != nil || attempt != "3" || string(raw) != "3" || !ok {
+		t.Fatalf("OpaqueValues: %q %s %v %v", attempt, raw, ok, err)
+	}
+	if v, _ := fxpubsub.OpaqueFrom(ctx).Value("x-attempt"); string(v) != "4" {
+		t.Fatalf("after SetValue: %s", v)
+	}
+
+	producer, consumer := memoryPair(t)
+	if _, err := ProduceWithOpaque(ctx, producer, fxpubsub.Created("Order"), Order{URI: "https://orders/1"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := consumer.Consume(ctx)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("consume: %d messages, %v", len(msgs), err)
+	}
+	o := msgs[0].Opaque
+	if o.Get("x-request-id") != "only-if-the-context-has-none" || o.Get("x-request-ttl") != "3" || o.Get("x-attempt") != "4" {
+		t.Fatalf("opaque on the wire = %v", o)
+	}
+	if err := msgs[0].Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProduceConsume(t *testing.T) {
+	ctx := context.Background()
+	producer, consumer := memoryPair(t, fxpubsub.SchemaFor[SimpleSchema](SimpleSchema{}.PubSubMediaType()),
+		fxpubsub.SchemaFor[map[string]any]("application/vnd.globality.pubsub.free_form"))
 	ids, err := Produce(ctx, producer, "application/vnd.globality.pubsub.free_form")
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("produce: %v %v", ids, err)

@@ -2,6 +2,7 @@ package readme
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/microcosm-go/pubsub/fxpubsub"
@@ -40,6 +41,24 @@ func Produce(ctx context.Context, producer *fxpubsub.Producer, mediaType string)
 	ids := []string{messageID}
 	messageID, err = producer.Produce(ctx, mediaType, map[string]any{"foo": "bar"}, fxpubsub.Field("bar", "baz"))
 	return append(ids, messageID), err
+}
+
+// ProduceWithOpaque is the README's WithOpaqueData / OverrideOpaqueData snippet.
+func ProduceWithOpaque(ctx context.Context, producer *fxpubsub.Producer, mediaType string, content any) (string, error) {
+	messageID, err := producer.Produce(ctx, mediaType, content,
+		fxpubsub.WithOpaqueData(map[string]string{"x-request-id": "only-if-the-context-has-none"}),
+		fxpubsub.OverrideOpaqueData(map[string]string{"x-request-ttl": "3"})) // at most 3 more hops
+	return messageID, err
+}
+
+// OpaqueValues is the README's "Opaque data" snippet; it returns what Get and Value gave.
+func OpaqueValues(ctx context.Context) (context.Context, string, json.RawMessage, bool, error) {
+	o := fxpubsub.OpaqueFrom(ctx).Clone()
+	attempt := o.Get("x-attempt")     // "3" for the JSON number 3 and for the string "3"
+	raw, ok := o.Value("x-attempt")   // the exact JSON text: 3, or "3" (quoted) for a string
+	err := o.SetValue("x-attempt", 4) // stored as the JSON number 4; Set(key, "4") stores a string
+	ctx = fxpubsub.WithOpaque(ctx, o) // messages produced with ctx carry it
+	return ctx, attempt, raw, ok, err
 }
 
 // ProduceDeferred is the README's deferred-producer snippet.

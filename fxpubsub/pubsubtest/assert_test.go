@@ -1,6 +1,7 @@
 package pubsubtest_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func recorded(t *testing.T, bodies ...string) *pubsubtest.Recorder {
 func TestMatchers(t *testing.T) {
 	rec := recorded(t, `{"mediaType":"application/vnd.globality.pubsub._.created.order","uri":"https://orders/1",`+
 		`"order_id":"1","items":2,"price":9.5,"tags":["a","b"],"meta":{"k":true},"none":null,`+
-		`"opaqueData":{"x-request-id":"r1"}}`)
+		`"opaqueData":{"x-request-id":"r1","n":123,"f":123.0,"s":"123","o":{"a":[1,true]}}}`)
 	p := rec.Published()[0]
 	type order struct {
 		URI   string `json:"uri"`
@@ -43,6 +44,16 @@ func TestMatchers(t *testing.T) {
 		{pubsubtest.HasOpaque("X-Request-ID", "r1"), true, "opaque x-request-id=r1"},
 		{pubsubtest.HasOpaque("x-request-id", "r2"), false, ""},
 		{pubsubtest.HasOpaque("x-request-user", ""), false, ""},
+		{pubsubtest.HasOpaque("n", "123"), false, ""}, // a number is not the string "123"
+		{pubsubtest.HasOpaque("s", "123"), true, ""},
+		{pubsubtest.HasOpaqueValue("n", 123), true, "opaque n=123"},
+		{pubsubtest.HasOpaqueValue("n", "123"), false, ""},
+		{pubsubtest.HasOpaqueValue("s", "123"), true, `opaque s="123"`},
+		{pubsubtest.HasOpaqueValue("f", 123), false, ""}, // 123.0 as written
+		{pubsubtest.HasOpaqueValue("f", json.RawMessage("123.0")), true, ""},
+		{pubsubtest.HasOpaqueValue("o", map[string]any{"a": []any{1, true}}), true, ""},
+		{pubsubtest.HasOpaqueValue("missing", nil), false, ""},
+		{pubsubtest.HasOpaqueValue("n", make(chan int)), false, ""},
 		{pubsubtest.HasField("order_id", "1"), true, `order_id="1"`},
 		{pubsubtest.HasField("items", 2), true, "items=2"},
 		{pubsubtest.HasField("items", int64(2)), true, ""},

@@ -60,9 +60,9 @@
 // [AssertPublished] (exactly these, in order), [AssertPublishedInAnyOrder] and
 // [AssertNothingPublished] report failures with t.Errorf, listing what was wanted and everything
 // that was published, and return whether they passed. Messages are described by a [Matcher]:
-// [HasMediaType], [HasURI], [HasField], [HasContent], [HasOpaque], [HasTopic], combined with [All],
-// or [MatchFunc] for anything else. Assertions look at what is recorded at the time of the call:
-// after a handler runs, wait first.
+// [HasMediaType], [HasURI], [HasField], [HasContent], [HasOpaque], [HasOpaqueValue], [HasTopic],
+// combined with [All], or [MatchFunc] for anything else. Assertions look at what is recorded at
+// the time of the call: after a handler runs, wait first.
 //
 // # Waiting
 //

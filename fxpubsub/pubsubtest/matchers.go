@@ -1,6 +1,7 @@
 package pubsubtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -48,12 +49,34 @@ func HasTopic(topicARN string) Matcher {
 	return MatchFunc("topic "+topicARN, func(p Published) bool { return p.TopicARN == topicARN })
 }
 
-// HasOpaque matches messages whose opaque data has key (case-insensitive) set to value.
+// HasOpaque matches messages whose opaque data has key (case-insensitive) set to the string
+// value; a number or boolean never matches (see [HasOpaqueValue]).
 func HasOpaque(key, value string) Matcher {
 	return MatchFunc(fmt.Sprintf("opaque %s=%s", strings.ToLower(key), value), func(p Published) bool {
-		v, ok := p.Opaque[strings.ToLower(key)]
+		v, ok := p.Opaque[strings.ToLower(key)].(string)
 		return ok && v == value
 	})
+}
+
+// HasOpaqueValue matches messages whose opaque data has key (case-insensitive) equal to value as
+// JSON, type included: HasOpaqueValue("n", 123) matches the JSON number 123, not the string
+// "123"; HasOpaqueValue("id", "abc") is HasOpaque("id", "abc"). Numbers compare as written
+// (123.0 is not 123), like the original, which passes opaque values through as they are.
+func HasOpaqueValue(key string, value any) Matcher {
+	want, err := json.Marshal(value)
+	return MatchFunc(fmt.Sprintf("opaque %s=%s", strings.ToLower(key), want), func(p Published) bool {
+		got, ok := p.Opaque.Value(strings.ToLower(key))
+		return ok && err == nil && jsonSame(got, want)
+	})
+}
+
+// jsonSame reports whether a and b are the same JSON value, numbers compared by their text.
+func jsonSame(a, b []byte) bool {
+	var x, y any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	return da.Decode(&x) == nil && db.Decode(&y) == nil && reflect.DeepEqual(x, y)
 }
 
 // HasField matches messages whose top-level content field name equals value as JSON: value is

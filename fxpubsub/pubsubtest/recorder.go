@@ -1,7 +1,6 @@
 package pubsubtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,7 +29,8 @@ type Published struct {
 	// Content is the parsed message JSON without "mediaType" and "opaqueData" (numbers are
 	// float64, as encoding/json decodes them). nil when Body is not a JSON object.
 	Content map[string]any
-	// Opaque is the message's "opaqueData" (keys lower case; never nil).
+	// Opaque is the message's "opaqueData" as on the wire (keys as written, lower case from this
+	// library; values with their JSON types, see [fxpubsub.Opaque]; never nil).
 	Opaque fxpubsub.Opaque
 	// Attributes are the SNS message attributes by name (their StringValue).
 	Attributes map[string]string
@@ -81,7 +81,7 @@ func formatOpaque(o fxpubsub.Opaque) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + o[k]
+		parts[i] = k + "=" + o.Get(k)
 	}
 	return strings.Join(parts, " ")
 }
@@ -117,24 +117,12 @@ func parsePublished(topicARN, messageID, body string, attrs map[string]snstypes.
 	return p
 }
 
-// parseOpaque reads opaqueData as the consumer does: keys lower-cased, strings as they are, other
-// values as their JSON text, nulls dropped.
+// parseOpaque reads opaqueData as the consumer does: keys exactly as written, strings as they
+// are, every other value (null included) as its exact JSON text.
 func parseOpaque(v json.RawMessage) fxpubsub.Opaque {
-	o := fxpubsub.Opaque{}
-	var raw map[string]json.RawMessage
-	if json.Unmarshal(v, &raw) != nil {
-		return o
-	}
-	for k, rv := range raw {
-		rv = bytes.TrimSpace(rv)
-		if len(rv) == 0 || string(rv) == "null" {
-			continue
-		}
-		var s string
-		if json.Unmarshal(rv, &s) != nil {
-			s = string(rv)
-		}
-		o.Set(k, s)
+	var o fxpubsub.Opaque
+	if json.Unmarshal(v, &o) != nil || o == nil {
+		return fxpubsub.Opaque{}
 	}
 	return o
 }

@@ -89,13 +89,13 @@ func TestRecorderWrap(t *testing.T) {
 	if fmt.Sprint(p.Content) != wantContent {
 		t.Errorf("content = %v, want %s", p.Content, wantContent)
 	}
-	if p.Opaque.Get("x-request-id") != "r1" || p.Opaque.Get("x-request-ttl") != "5" || len(p.Opaque) != 2 {
+	if p.Opaque.Get("x-request-id") != "r1" || p.Opaque.Get("x-request-ttl") != "5" || p.Opaque.Get("gone") != "null" || len(p.Opaque) != 3 {
 		t.Errorf("opaque = %v", p.Opaque)
 	}
 	if p.Attributes[fxpubsub.MediaTypeAttribute] != orderMT {
 		t.Errorf("attributes = %v", p.Attributes)
 	}
-	if want := orderMT + ` → ` + topicARN + ` {"items":2,"tags":["a"],"uri":"https://orders/1"} opaque{x-request-id=r1 x-request-ttl=5}`; p.String() != want {
+	if want := orderMT + ` → ` + topicARN + ` {"items":2,"tags":["a"],"uri":"https://orders/1"} opaque{X-Request-Id=r1 gone=null x-request-ttl=5}`; p.String() != want {
 		t.Errorf("String() =\n%s\nwant\n%s", p, want)
 	}
 }
