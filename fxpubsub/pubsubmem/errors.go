@@ -3,7 +3,6 @@ package pubsubmem
 import (
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 )
 
@@ -39,5 +38,3 @@ func codeOf(err error) (code, msg string) {
 	}
 	return "InternalError", err.Error()
 }
-
-func strp(s string) *string { return aws.String(s) }

@@ -297,6 +297,7 @@ func (c *SQS) build(q *queue, got []taken, in *sqs.ReceiveMessageInput) []sqstyp
 	if len(got) == 0 {
 		return out
 	}
+	//lint:ignore SA1019 SQS still honours the deprecated AttributeNames, so the emulation does too.
 	sel := systemSelection(in.MessageSystemAttributeNames, in.AttributeNames)
 	var filter attrFilter
 	for _, n := range in.MessageAttributeNames {

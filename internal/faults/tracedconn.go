@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -119,23 +118,6 @@ func (c *ConnTracer) TraceBodies(rt http.RoundTripper) http.RoundTripper {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-type tracedBody struct {
-	io.ReadCloser
-	tracer *ConnTracer
-	op     string
-	start  time.Time
-	n      int64
-}
-
-func (b *tracedBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n += int64(n)
-	if err != nil && err != io.EOF {
-		b.tracer.record(fmt.Sprintf("request body of %s read error after %d bytes, %s into the request: %T %v", b.op, b.n, since(b.start), err, err))
-	}
-	return n, err
-}
 
 func (t *tracedConn) Close() error {
 	t.mu.Lock()
