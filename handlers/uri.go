@@ -95,6 +95,8 @@ type URIOptions[R any] struct {
 // Results:
 //   - uri not http(s), or its host (or a redirect's) outside AllowedHosts: SKIPPED, never fetched
 //     (a *[ForbiddenURIError] is the SkipMessage's cause, in Extra["error"]).
+//   - an address the guard refuses (see [URIOptions.AllowLoopback]): SKIPPED, no connection made
+//     (the cause is a *[ForbiddenURIError] for a literal IP, a *[ForbiddenAddressError] for a name).
 //   - SkipIf gives a reason: SKIPPED.
 //   - HTTP 404: RETRIED after ResourceNackTimeout, reason "URI resource not found".
 //   - a changed message whose resource[field_name] differs from new_value: RETRIED, reason
