@@ -16,8 +16,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 )
 
 // SNS signature verification defaults.
@@ -31,20 +33,43 @@ const (
 	certFailureTTL          = 10 * time.Second
 )
 
-// snsCertHost is the host of SNS signing certificates: sns.<region>.amazonaws.com, or
-// .amazonaws.com.cn in the China regions.
-var snsCertHost = regexp.MustCompile(`^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
+// snsRegion is the region of a topic ARN: lowercase letters, digits and dashes.
+var snsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
-// CheckSigningCertURL accepts only https://sns.<region>.amazonaws.com[.cn]/<name>.pem, with no
-// user info, port, query or fragment. Errors wrap [ErrSigningCertURL].
-func CheckSigningCertURL(u *url.URL) error {
+// SigningCertHost returns the only host SNS signs the topic's notifications from:
+// sns.<region>.amazonaws.com, or sns.<region>.amazonaws.com.cn in the China partition (aws-cn). It
+// fails, wrapping [ErrSigningCertURL], for an ARN that is not an SNS topic ARN of the aws, aws-cn or
+// aws-us-gov partition.
+func SigningCertHost(topicARN string) (string, error) {
+	parts := strings.SplitN(topicARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" || !snsRegion.MatchString(parts[3]) {
+		return "", fmt.Errorf("%w: TopicArn %q names no SNS region", ErrSigningCertURL, clip(topicARN))
+	}
+	switch parts[1] {
+	case "aws", "aws-us-gov":
+		return "sns." + parts[3] + ".amazonaws.com", nil
+	case "aws-cn":
+		return "sns." + parts[3] + ".amazonaws.com.cn", nil
+	}
+	return "", fmt.Errorf("%w: TopicArn %q: partition %q not supported", ErrSigningCertURL, clip(topicARN), clip(parts[1]))
+}
+
+// CheckSigningCertURL accepts only https://<SigningCertHost(topicARN)>/<name>.pem, with no user
+// info, port, query or fragment: the certificate must come from the SNS endpoint of the topic's own
+// region (so not from sns.s3.amazonaws.com, an S3 bucket named "sns", nor from another region).
+// Errors wrap [ErrSigningCertURL].
+func CheckSigningCertURL(u *url.URL, topicARN string) error {
+	want, err := SigningCertHost(topicARN)
+	if err != nil {
+		return err
+	}
 	switch {
 	case u.Scheme != "https":
 		return fmt.Errorf("%w: scheme %q (want https)", ErrSigningCertURL, clip(u.Scheme))
 	case u.Opaque != "" || u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return fmt.Errorf("%w: %q has user info, a port, a query or a fragment", ErrSigningCertURL, clip(u.Redacted()))
-	case !snsCertHost.MatchString(u.Host):
-		return fmt.Errorf("%w: host %q (want sns.<region>.amazonaws.com)", ErrSigningCertURL, clip(u.Host))
+	case u.Host != want:
+		return fmt.Errorf("%w: host %q (want %s, the SNS endpoint of the topic's region)", ErrSigningCertURL, clip(u.Host), want)
 	case !strings.HasSuffix(u.Path, ".pem") || strings.Contains(u.Path, ".."):
 		return fmt.Errorf("%w: path %q (want /<name>.pem)", ErrSigningCertURL, clip(u.Path))
 	}
@@ -53,25 +78,30 @@ func CheckSigningCertURL(u *url.URL) error {
 
 // SNSVerifier verifies SNS message signatures (SignatureVersion 1, SHA1withRSA, and 2,
 // SHA256withRSA) over the canonical string AWS documents for a Notification. Signing certificates
-// are fetched over HTTPS from the SNS host named by SigningCertURL, with a timeout, and cached (one
-// fetch per URL at a time; failures are remembered for a few seconds). It is safe for concurrent
-// use.
+// are fetched over HTTPS only from the SNS endpoint of the topic's own region (see
+// [CheckSigningCertURL]), with a timeout, and cached in an LRU of 64 (one fetch per URL at a time,
+// through a singleflight group; a certificate is kept for a day or until it expires, a failure for
+// a few seconds). It is safe for concurrent use.
 type SNSVerifier struct {
 	client   *http.Client
-	checkURL func(*url.URL) error
+	checkURL func(*url.URL) error // nil: CheckSigningCertURL with the topic's ARN
 	timeout  time.Duration
 	now      func() time.Time
 
-	mu    sync.Mutex
-	certs map[string]*certEntry
+	certs   *lru.Cache[string, certEntry]
+	fetches singleflight.Group
 }
 
+// certEntry is a cached fetch: a certificate or the error fetching it, until expires.
 type certEntry struct {
-	done    chan struct{} // closed when cert/err are set
 	cert    *x509.Certificate
 	err     error
 	expires time.Time
 }
+
+// errFetchAbandoned is what waiters see when the call that started a shared fetch gave up: they
+// fetch again with their own context.
+var errFetchAbandoned = errors.New("certificate fetch abandoned by its caller")
 
 // SNSVerifierOptions configure [NewSNSVerifier]; zero values mean defaults.
 type SNSVerifierOptions struct {
@@ -92,12 +122,12 @@ type SNSVerifierOptions struct {
 
 // NewSNSVerifier returns a verifier configured by opts.
 func NewSNSVerifier(opts SNSVerifierOptions) *SNSVerifier {
+	certs, _ := lru.New[string, certEntry](certCacheSize) // fails only for a size below 1
 	v := &SNSVerifier{
-		client:   &http.Client{},
-		checkURL: CheckSigningCertURL,
-		timeout:  DefaultCertFetchTimeout,
-		now:      time.Now,
-		certs:    make(map[string]*certEntry),
+		client:  &http.Client{},
+		timeout: DefaultCertFetchTimeout,
+		now:     time.Now,
+		certs:   certs,
 	}
 	if opts.HTTPClient != nil {
 		cp := *opts.HTTPClient
@@ -171,7 +201,11 @@ func (v *SNSVerifier) verify(ctx context.Context, n *snsNotification) (field str
 	if err != nil {
 		return "SigningCertURL", fmt.Errorf("%w: not a URL", ErrSigningCertURL)
 	}
-	if err := v.checkURL(u); err != nil {
+	check := func(u *url.URL) error { return CheckSigningCertURL(u, n.TopicARN) }
+	if v.checkURL != nil {
+		check = v.checkURL
+	}
+	if err := check(u); err != nil {
 		if !errors.Is(err, ErrSigningCertURL) {
 			err = fmt.Errorf("%w: %v", ErrSigningCertURL, err)
 		}
@@ -198,79 +232,50 @@ func (v *SNSVerifier) verify(ctx context.Context, n *snsNotification) (field str
 }
 
 // cert returns the certificate at rawURL from the cache, fetching it once when missing or expired.
+// Concurrent callers share one fetch; each stops waiting when its own context ends. The fetch runs
+// in the singleflight group's goroutine under the context of the call that started it and
+// FetchTimeout, so it ends when that caller gives up or the timeout passes, whichever is first.
 func (v *SNSVerifier) cert(ctx context.Context, rawURL string) (*x509.Certificate, error) {
-	now := v.now()
-	v.mu.Lock()
-	e, ok := v.certs[rawURL]
-	if ok {
+	for {
+		if e, ok := v.certs.Get(rawURL); ok && !v.now().After(e.expires) {
+			return e.cert, e.err
+		}
+		ch := v.fetches.DoChan(rawURL, func() (any, error) {
+			return v.fetchAndCache(ctx, rawURL), nil
+		})
 		select {
-		case <-e.done:
-			if now.After(e.expires) {
-				ok = false
+		case r := <-ch:
+			e := r.Val.(certEntry)
+			if errors.Is(e.err, errFetchAbandoned) && ctx.Err() == nil {
+				continue // another caller's fetch, abandoned: fetch with ours
 			}
-		default: // a fetch is under way
-		}
-	}
-	owner := !ok
-	if owner {
-		v.evictLocked(now)
-		e = &certEntry{done: make(chan struct{})}
-		v.certs[rawURL] = e
-	}
-	v.mu.Unlock()
-
-	if owner {
-		e.cert, e.err = v.fetch(ctx, rawURL)
-		if e.err == nil {
-			e.expires = now.Add(certCacheTTL)
-			if e.cert.NotAfter.Before(e.expires) {
-				e.expires = e.cert.NotAfter
+			if errors.Is(e.err, errFetchAbandoned) {
+				return nil, fmt.Errorf("%w: fetch %s: %w", ErrSigningCert, clip(rawURL), ctx.Err())
 			}
-		} else {
-			e.expires = now.Add(certFailureTTL)
+			return e.cert, e.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for %s: %w", ErrSigningCert, clip(rawURL), ctx.Err())
 		}
-		if e.err != nil && ctx.Err() != nil { // our caller gave up: don't remember that as a failure
-			v.mu.Lock()
-			if v.certs[rawURL] == e {
-				delete(v.certs, rawURL)
-			}
-			v.mu.Unlock()
-		}
-		close(e.done)
-		return e.cert, e.err
-	}
-	select {
-	case <-e.done:
-		return e.cert, e.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: waiting for %s: %w", ErrSigningCert, clip(rawURL), ctx.Err())
 	}
 }
 
-// evictLocked keeps the cache within certCacheSize: expired entries go first, then any settled one.
-func (v *SNSVerifier) evictLocked(now time.Time) {
-	if len(v.certs) < certCacheSize {
-		return
+// fetchAndCache fetches the certificate and caches the outcome, unless the fetch failed because ctx
+// ended (that is no fact about the certificate).
+func (v *SNSVerifier) fetchAndCache(ctx context.Context, rawURL string) certEntry {
+	cert, err := v.fetch(ctx, rawURL)
+	now := v.now()
+	if err != nil && ctx.Err() != nil {
+		return certEntry{err: fmt.Errorf("%w: %w", errFetchAbandoned, err)}
 	}
-	for k, e := range v.certs {
-		select {
-		case <-e.done:
-			if now.After(e.expires) {
-				delete(v.certs, k)
-			}
-		default:
+	e := certEntry{cert: cert, err: err, expires: now.Add(certFailureTTL)}
+	if err == nil {
+		e.expires = now.Add(certCacheTTL)
+		if cert.NotAfter.Before(e.expires) {
+			e.expires = cert.NotAfter
 		}
 	}
-	for k, e := range v.certs {
-		if len(v.certs) < certCacheSize {
-			return
-		}
-		select {
-		case <-e.done:
-			delete(v.certs, k)
-		default:
-		}
-	}
+	v.certs.Add(rawURL, e)
+	return e
 }
 
 // fetch downloads and parses one signing certificate, reading at most maxCertBytes.

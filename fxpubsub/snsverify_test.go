@@ -167,45 +167,80 @@ func TestDefaultVerifierRefusesLoopbackCertURL(t *testing.T) {
 }
 
 func TestCheckSigningCertURL(t *testing.T) {
-	good := []string{
-		"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem",
-		"https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem",
-		"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem",
-		"https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem",
+	const east, china, gov = "arn:aws:sns:us-east-1:123456789012:orders", "arn:aws-cn:sns:cn-north-1:123456789012:orders",
+		"arn:aws-us-gov:sns:us-gov-west-1:123456789012:orders"
+	type tc struct{ url, topic string }
+	good := []tc{
+		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem", east},
+		{"https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem", "arn:aws:sns:eu-west-1:123456789012:orders"},
+		{"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem", china},
+		{"https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem", gov},
 	}
-	bad := []string{
-		"http://sns.us-east-1.amazonaws.com/x.pem",
-		"https://sns.us-east-1.amazonaws.com.evil.example/x.pem",
-		"https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
-		"https://sns.us-east-1.amazonaws.com:8443/x.pem",
-		"https://user:pw@sns.us-east-1.amazonaws.com/x.pem",
-		"https://sns.us-east-1.amazonaws.com/x.pem?redirect=https://evil",
-		"https://sns.us-east-1.amazonaws.com/x.pem#frag",
-		"https://sns.us-east-1.amazonaws.com/x.txt",
-		"https://sns.us-east-1.amazonaws.com/a/../x.pem",
-		"https://SNS.us-east-1.amazonaws.com/x.pem",
-		"https://sqs.us-east-1.amazonaws.com/x.pem",
-		"https://sns..amazonaws.com/x.pem",
-		"https://127.0.0.1/x.pem",
-		"file:///etc/passwd.pem",
-		"https:sns.us-east-1.amazonaws.com/x.pem",
+	bad := []tc{
+		// S3 addresses of a bucket named "sns": the old host pattern accepted them.
+		{"https://sns.s3.amazonaws.com/x.pem", east},
+		{"https://sns.s3-external-1.amazonaws.com/x.pem", east},
+		{"https://sns.s3.amazonaws.com/x.pem", "arn:aws:sns:s3:123456789012:orders"},
+		{"https://sns.s3-external-1.amazonaws.com/x.pem", "arn:aws:sns:s3-external-1:123456789012:orders"},
+		// Another region than the topic's, or the wrong partition's domain.
+		{"https://sns.eu-west-1.amazonaws.com/x.pem", east},
+		{"https://sns.cn-north-1.amazonaws.com/x.pem", china},
+		{"https://sns.us-east-1.amazonaws.com.cn/x.pem", east},
+		{"https://sns.cn-north-1.amazonaws.com.cn/x.pem", east},
+		// A TopicArn that names no usable region or partition.
+		{"https://sns.us-east-1.amazonaws.com/x.pem", ""},
+		{"https://sns.us-east-1.amazonaws.com/x.pem", "arn:aws:sqs:us-east-1:123456789012:orders"},
+		{"https://sns.us-east-1.amazonaws.com/x.pem", "arn:aws-iso:sns:us-east-1:123456789012:orders"},
+		{"https://sns..amazonaws.com/x.pem", "arn:aws:sns::123456789012:orders"},
+		// The URL's shape.
+		{"http://sns.us-east-1.amazonaws.com/x.pem", east},
+		{"https://sns.us-east-1.amazonaws.com.evil.example/x.pem", east},
+		{"https://evil.example/sns.us-east-1.amazonaws.com/x.pem", east},
+		{"https://sns.us-east-1.amazonaws.com:8443/x.pem", east},
+		{"https://user:pw@sns.us-east-1.amazonaws.com/x.pem", east},
+		{"https://sns.us-east-1.amazonaws.com/x.pem?redirect=https://evil", east},
+		{"https://sns.us-east-1.amazonaws.com/x.pem#frag", east},
+		{"https://sns.us-east-1.amazonaws.com/x.txt", east},
+		{"https://sns.us-east-1.amazonaws.com/a/../x.pem", east},
+		{"https://SNS.us-east-1.amazonaws.com/x.pem", east},
+		{"https://sqs.us-east-1.amazonaws.com/x.pem", east},
+		{"https://127.0.0.1/x.pem", east},
+		{"file:///etc/passwd.pem", east},
+		{"https:sns.us-east-1.amazonaws.com/x.pem", east},
 	}
-	for _, raw := range good {
-		u, err := url.Parse(raw)
+	for _, c := range good {
+		u, err := url.Parse(c.url)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := CheckSigningCertURL(u); err != nil {
-			t.Errorf("%s: %v", raw, err)
+		if err := CheckSigningCertURL(u, c.topic); err != nil {
+			t.Errorf("%s for %s: %v", c.url, c.topic, err)
 		}
 	}
-	for _, raw := range bad {
-		u, err := url.Parse(raw)
+	for _, c := range bad {
+		u, err := url.Parse(c.url)
 		if err != nil {
 			continue
 		}
-		if err := CheckSigningCertURL(u); !errors.Is(err, ErrSigningCertURL) {
-			t.Errorf("%s: accepted (%v)", raw, err)
+		if err := CheckSigningCertURL(u, c.topic); !errors.Is(err, ErrSigningCertURL) {
+			t.Errorf("%s for %q: accepted (%v)", c.url, c.topic, err)
+		}
+	}
+}
+
+// TestVerifierRefusesCertFromOtherRegion: a notification of a us-east-1 topic whose SigningCertURL
+// points at another region's SNS host (or at S3) is refused before any fetch.
+func TestVerifierRefusesCertFromOtherRegion(t *testing.T) {
+	v := NewSNSVerifier(SNSVerifierOptions{})
+	s := NewSNSTestSigner(t)
+	for _, certURL := range []string{"https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem",
+		"https://sns.s3.amazonaws.com/SimpleNotificationService-abc.pem"} {
+		n := s.Notification(testTopic, innerOrder(t))
+		n.SigningCertURL = certURL
+		d, info, err := checked(t, EnvelopeChecks{Verifier: v}, s.Sign(n).JSON())
+		ee := wantRefused(t, d, info, err, CheckVerifySignatures, ErrSigningCertURL)
+		if !strings.Contains(err.Error(), "sns.us-east-1.amazonaws.com") {
+			t.Errorf("the error should name the host wanted: %v (%+v)", err, ee)
 		}
 	}
 }
@@ -305,11 +340,8 @@ func TestCertCacheExpiry(t *testing.T) {
 	for i := range 3 * certCacheSize {
 		_, _ = v.cert(context.Background(), s.Server.URL+"/missing-"+strconv.Itoa(i)+".pem")
 	}
-	v.mu.Lock()
-	size := len(v.certs)
-	v.mu.Unlock()
-	if size > certCacheSize {
-		t.Fatalf("cache holds %d entries, limit %d", size, certCacheSize)
+	if size := v.certs.Len(); size > certCacheSize {
+		t.Fatalf("cache holds %d entries, limit %d", v.certs.Len(), certCacheSize)
 	}
 }
 

@@ -1,9 +1,10 @@
 package handlers
 
 import (
-	"container/list"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Cache holds fetched resource bodies by URI for [URIHandler]. Implementations must be safe for
@@ -19,7 +20,7 @@ type Cache interface {
 type TTLCacheOptions struct {
 	// TTL is how long an entry stays fresh (default 60 s, the original's resource_cache_ttl).
 	TTL time.Duration
-	// MaxEntries bounds the cache; the oldest entry is evicted first (default 1000).
+	// MaxEntries bounds the cache; when it is full the least recently used entry goes (default 1000).
 	MaxEntries int
 	// Now is the clock (default time.Now); tests inject their own.
 	Now func() time.Time
@@ -30,20 +31,20 @@ type CacheStats struct {
 	Hits, Misses int64
 }
 
-// TTLCache is an in-process [Cache] whose entries expire TTL after they were stored. Every entry
-// lives for the same TTL, so insertion order is expiry order: expired entries are dropped from the
-// front, and when the cache is full the oldest entry goes. It is safe for concurrent use.
+// TTLCache is an in-process [Cache] whose entries expire TTL after they were stored: an LRU
+// (github.com/hashicorp/golang-lru/v2) of at most MaxEntries entries, each with its expiry time,
+// checked on lookup with the configured clock. It is safe for concurrent use and starts no
+// goroutine (the library's expirable LRU starts one per cache that cannot be stopped, and reads the
+// wall clock).
 type TTLCache struct {
 	opts TTLCacheOptions
 
 	mu      sync.Mutex
-	order   *list.List // of *cacheEntry, oldest first
-	entries map[string]*list.Element
+	entries *simplelru.LRU[string, cacheEntry]
 	stats   CacheStats
 }
 
 type cacheEntry struct {
-	key     string
 	body    []byte
 	expires time.Time
 }
@@ -61,46 +62,48 @@ func NewTTLCache(opts TTLCacheOptions) *TTLCache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &TTLCache{opts: opts, order: list.New(), entries: map[string]*list.Element{}}
+	entries, _ := simplelru.NewLRU[string, cacheEntry](opts.MaxEntries, nil) // fails only for a size below 1
+	return &TTLCache{opts: opts, entries: entries}
 }
 
 // Get returns a copy of the fresh body stored for key.
 func (c *TTLCache) Get(key string) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.expireLocked(c.opts.Now())
-	el, ok := c.entries[key]
+	e, ok := c.entries.Get(key)
+	if ok && !c.opts.Now().Before(e.expires) {
+		c.entries.Remove(key)
+		ok = false
+	}
 	if !ok {
 		c.stats.Misses++
 		return nil, false
 	}
 	c.stats.Hits++
-	return append([]byte(nil), el.Value.(*cacheEntry).body...), true
+	return append([]byte(nil), e.body...), true
 }
 
 // Set stores a copy of body for key, fresh for the TTL from now.
 func (c *TTLCache) Set(key string, body []byte) {
+	e := cacheEntry{body: append([]byte(nil), body...)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.opts.Now()
-	c.expireLocked(now)
-	if el, ok := c.entries[key]; ok {
-		c.order.Remove(el)
-		delete(c.entries, key)
-	}
-	for c.order.Len() >= c.opts.MaxEntries {
-		c.removeLocked(c.order.Front())
-	}
-	e := &cacheEntry{key: key, body: append([]byte(nil), body...), expires: now.Add(c.opts.TTL)}
-	c.entries[key] = c.order.PushBack(e)
+	e.expires = c.opts.Now().Add(c.opts.TTL)
+	c.entries.Add(key, e)
 }
 
 // Len returns the number of fresh entries.
 func (c *TTLCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.expireLocked(c.opts.Now())
-	return c.order.Len()
+	now := c.opts.Now()
+	n := 0
+	for _, e := range c.entries.Values() {
+		if now.Before(e.expires) {
+			n++
+		}
+	}
+	return n
 }
 
 // Stats returns the hit and miss counts so far.
@@ -108,15 +111,4 @@ func (c *TTLCache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stats
-}
-
-func (c *TTLCache) expireLocked(now time.Time) {
-	for el := c.order.Front(); el != nil && !now.Before(el.Value.(*cacheEntry).expires); el = c.order.Front() {
-		c.removeLocked(el)
-	}
-}
-
-func (c *TTLCache) removeLocked(el *list.Element) {
-	c.order.Remove(el)
-	delete(c.entries, el.Value.(*cacheEntry).key)
 }

@@ -25,8 +25,12 @@
 //
 // A message's URI is input from whoever can publish to the topic, so the handler fetches only
 // http and https URIs and, with [URIOptions.AllowedHosts], only those hosts; the same check runs on
-// every redirect. A URI outside the rules is SKIPPED with a reason (and deleted), never fetched.
-// Without an allow-list any host is fetched: set one in production.
+// every redirect. Whatever the host list, an address guard checks every connection at dial time,
+// on the address the name resolved to, and refuses loopback, unspecified, link-local (with the
+// instance-metadata addresses), multicast and broadcast addresses, in their IPv6-embedded forms
+// too; [URIOptions.DenyPrivate] adds the private ranges, and [URIOptions.AllowLoopback] (tests and
+// local development only) lets loopback through. A URI outside the rules is SKIPPED with a reason
+// (and deleted), never fetched. Set an allow-list in production as well.
 //
 // # Resource cache
 //

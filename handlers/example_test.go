@@ -39,7 +39,8 @@ func ExampleNewURIHandler() {
 		Status string `json:"status"`
 	}
 	h, _ := handlers.NewURIHandler(handlers.URIOptions[Order]{
-		AllowedHosts: []string{"127.0.0.1"},
+		AllowedHosts:  []string{"127.0.0.1"},
+		AllowLoopback: true, // the httptest server: tests and local development only
 		Handle: func(ctx context.Context, msg *fxpubsub.ChangedURIMessage, o *Order) error {
 			fmt.Println("order", o.ID, "is", o.Status)
 			return nil

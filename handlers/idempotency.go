@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"go.uber.org/zap"
 )
@@ -129,25 +130,25 @@ func Idempotent[T any](opts IdempotencyOptions[T]) Middleware[T] {
 
 // MemoryStoreOptions configure a [MemoryStore]; zero values mean defaults.
 type MemoryStoreOptions struct {
-	// MaxEntries bounds the store (default 100,000). When it is full, expired entries are dropped,
-	// then completed ones; a store full of live claims refuses new ones with an error.
+	// MaxEntries bounds the store, claims and completed keys together (default 100,000). When it is
+	// full, a new claim makes room by dropping the least recently used completed key, else the
+	// oldest claim if its lease has ended; a store full of live claims refuses new ones with an
+	// error.
 	MaxEntries int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
-// MemoryStore is the in-process [IdempotencyStore]: a map guarded by a mutex. It deduplicates
-// within one process; use a shared store to deduplicate across processes.
+// MemoryStore is the in-process [IdempotencyStore]: two LRUs (github.com/hashicorp/golang-lru/v2)
+// guarded by a mutex, one of claims in claim order and one of completed keys, so every operation,
+// making room included, takes constant time. It deduplicates within one process; use a shared
+// store to deduplicate across processes.
 type MemoryStore struct {
 	opts MemoryStoreOptions
 
-	mu      sync.Mutex
-	entries map[string]memEntry
-}
-
-type memEntry struct {
-	done    bool
-	expires time.Time
+	mu     sync.Mutex
+	claims *simplelru.LRU[string, time.Time] // key -> lease end, oldest claim first
+	done   *simplelru.LRU[string, time.Time] // key -> forget after, least recently used first
 }
 
 var _ IdempotencyStore = (*MemoryStore)(nil)
@@ -160,7 +161,10 @@ func NewMemoryStore(opts MemoryStoreOptions) *MemoryStore {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &MemoryStore{opts: opts, entries: map[string]memEntry{}}
+	// Each LRU could hold every entry; the store keeps their sum within MaxEntries.
+	claims, _ := simplelru.NewLRU[string, time.Time](opts.MaxEntries, nil)
+	done, _ := simplelru.NewLRU[string, time.Time](opts.MaxEntries, nil)
+	return &MemoryStore{opts: opts, claims: claims, done: done}
 }
 
 // Claim claims key unless a live entry exists.
@@ -168,19 +172,22 @@ func (s *MemoryStore) Claim(_ context.Context, key string, lease time.Duration) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	if e, ok := s.entries[key]; ok && now.Before(e.expires) {
-		if e.done {
+	if until, ok := s.done.Get(key); ok {
+		if now.Before(until) {
 			return Done, nil
 		}
-		return InProgress, nil
+		s.done.Remove(key)
 	}
-	if len(s.entries) >= s.opts.MaxEntries {
-		s.evictLocked(now)
-		if len(s.entries) >= s.opts.MaxEntries {
-			return 0, fmt.Errorf("memory idempotency store full: %d messages in progress", len(s.entries))
+	if until, ok := s.claims.Peek(key); ok {
+		if now.Before(until) {
+			return InProgress, nil
 		}
+		s.claims.Remove(key)
 	}
-	s.entries[key] = memEntry{expires: now.Add(lease)}
+	if !s.makeRoomLocked(now) {
+		return 0, fmt.Errorf("memory idempotency store full: %d messages in progress", s.claims.Len())
+	}
+	s.claims.Add(key, now.Add(lease))
 	return Claimed, nil
 }
 
@@ -188,7 +195,11 @@ func (s *MemoryStore) Claim(_ context.Context, key string, lease time.Duration) 
 func (s *MemoryStore) Complete(_ context.Context, key string, keep time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entries[key] = memEntry{done: true, expires: s.opts.Now().Add(keep)}
+	now := s.opts.Now()
+	if !s.claims.Remove(key) && !s.done.Contains(key) && s.claims.Len()+s.done.Len() >= s.opts.MaxEntries {
+		s.done.RemoveOldest() // completed without a claim: keep the bound
+	}
+	s.done.Add(key, now.Add(keep))
 	return nil
 }
 
@@ -196,7 +207,8 @@ func (s *MemoryStore) Complete(_ context.Context, key string, keep time.Duration
 func (s *MemoryStore) Release(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.entries, key)
+	s.claims.Remove(key)
+	s.done.Remove(key)
 	return nil
 }
 
@@ -204,23 +216,21 @@ func (s *MemoryStore) Release(_ context.Context, key string) error {
 func (s *MemoryStore) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.entries)
+	return s.claims.Len() + s.done.Len()
 }
 
-// evictLocked drops expired entries, then completed ones until the store is at 90 % capacity.
-func (s *MemoryStore) evictLocked(now time.Time) {
-	for k, e := range s.entries {
-		if !now.Before(e.expires) {
-			delete(s.entries, k)
-		}
+// makeRoomLocked makes room for one more entry: it drops the least recently used completed key,
+// else the oldest claim if its lease has ended. It reports whether there is room.
+func (s *MemoryStore) makeRoomLocked(now time.Time) bool {
+	if s.claims.Len()+s.done.Len() < s.opts.MaxEntries {
+		return true
 	}
-	target := s.opts.MaxEntries * 9 / 10
-	for k, e := range s.entries {
-		if len(s.entries) <= target {
-			return
-		}
-		if e.done {
-			delete(s.entries, k)
-		}
+	if _, _, ok := s.done.RemoveOldest(); ok {
+		return true
 	}
+	if key, until, ok := s.claims.GetOldest(); ok && !now.Before(until) {
+		s.claims.Remove(key)
+		return true
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -237,6 +238,35 @@ func TestMemoryStoreBounds(t *testing.T) {
 	}
 }
 
+// TestMemoryStoreFullDropsOneLeastRecentlyUsed: a claim in a store full of completed keys drops
+// exactly one, the least recently used; a key just seen as a duplicate stays remembered.
+func TestMemoryStoreFullDropsOneLeastRecentlyUsed(t *testing.T) {
+	s := handlers.NewMemoryStore(handlers.MemoryStoreOptions{MaxEntries: 10})
+	ctx := context.Background()
+	for i := range 10 {
+		k := string(rune('a' + i))
+		_, _ = s.Claim(ctx, k, time.Minute)
+		_ = s.Complete(ctx, k, time.Hour)
+	}
+	if st, _ := s.Claim(ctx, "a", time.Minute); st != handlers.Done {
+		t.Fatalf("a: %v", st)
+	}
+	if st, err := s.Claim(ctx, "z", time.Minute); err != nil || st != handlers.Claimed {
+		t.Fatalf("z: %v %v", st, err)
+	}
+	if s.Len() != 10 {
+		t.Fatalf("Len %d, want 10: one entry dropped to make room", s.Len())
+	}
+	for _, k := range []string{"a", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		if st, _ := s.Claim(ctx, k, time.Minute); st != handlers.Done {
+			t.Fatalf("%s: %v, want still done", k, st)
+		}
+	}
+	if st, _ := s.Claim(ctx, "b", time.Minute); st != handlers.Claimed {
+		t.Fatalf("b, the least recently used: %v, want forgotten", st)
+	}
+}
+
 func TestSteps(t *testing.T) {
 	parse := handlers.Step[*note, int](func(_ context.Context, n *note) (int, error) { return len(n.URI), nil })
 	check := handlers.Step[int, string](func(_ context.Context, l int) (string, error) {
@@ -265,5 +295,34 @@ func TestSteps(t *testing.T) {
 	)
 	if err := seq.Handle(context.Background(), &note{}); err == nil || len(ran) != 2 {
 		t.Fatalf("Sequence: %v %v", err, ran)
+	}
+}
+
+// BenchmarkMemoryStoreFull: a store at capacity with completed keys; each iteration claims and
+// completes a new key, so every claim needs room.
+func BenchmarkMemoryStoreFull(b *testing.B) {
+	for _, size := range []int{1_000, 100_000} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			s := handlers.NewMemoryStore(handlers.MemoryStoreOptions{MaxEntries: size})
+			ctx := context.Background()
+			for i := range size {
+				k := "warm-" + strconv.Itoa(i)
+				_, _ = s.Claim(ctx, k, time.Minute)
+				_ = s.Complete(ctx, k, time.Hour)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var slowest time.Duration
+			for i := range b.N {
+				k := "k-" + strconv.Itoa(i)
+				start := time.Now()
+				if _, err := s.Claim(ctx, k, time.Minute); err != nil {
+					b.Fatal(err)
+				}
+				slowest = max(slowest, time.Since(start))
+				_ = s.Complete(ctx, k, time.Hour)
+			}
+			b.ReportMetric(float64(slowest.Microseconds()), "max-claim-µs")
+		})
 	}
 }

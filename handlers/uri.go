@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -22,8 +23,11 @@ type URIOptions[R any] struct {
 	// Name names the handler in logs and in the opaque "handler" key (default "URIHandler").
 	Name string
 
-	// Client performs the GET requests (default: a new http.Client). The handler uses a copy whose
-	// CheckRedirect also applies the URI guard to every redirect.
+	// Client performs the GET requests (default: http.DefaultTransport's settings without a proxy,
+	// since through a proxy the address guard would see only the proxy's address). The handler uses
+	// a copy whose CheckRedirect applies the URI check to every redirect and whose transport dials
+	// through the address guard; its Transport must be nil or an *http.Transport without a custom
+	// dialer (NewURIHandler fails otherwise).
 	Client *http.Client
 	// Timeout bounds one fetch, body included (default 5 s; the original had none).
 	Timeout time.Duration
@@ -33,8 +37,29 @@ type URIOptions[R any] struct {
 	// AllowedHosts, if not empty, is the SSRF allow-list: a message whose URI (or any redirect
 	// target) has another host is SKIPPED and never fetched. Entries are host names or IPs,
 	// matched case-insensitively and without the port; "*.example.com" matches every subdomain of
-	// example.com (not example.com itself). Whatever the list, only http and https URIs are fetched.
+	// example.com (not example.com itself). Whatever the list, only http and https URIs are
+	// fetched, and the address guard below still applies to the addresses allowed names resolve to.
 	AllowedHosts []string
+
+	// The address guard is always on: every connection (first request and each redirect) is
+	// checked at dial time, on the address the host resolved to, and refused before any packet is
+	// sent if it is loopback (127.0.0.0/8, ::1), unspecified (0.0.0.0/8, ::), link-local
+	// (169.254.0.0/16 with the instance-metadata address, fe80::/10, fd00:ec2::254), multicast or
+	// broadcast, including the IPv4-mapped, IPv4-compatible and NAT64 IPv6 forms of those. The
+	// message is SKIPPED with a *[ForbiddenAddressError] as its cause. Private ranges (10/8,
+	// 172.16/12, 192.168/16, 100.64/10, fc00::/7) are allowed unless DenyPrivate is set: fetching
+	// internal services is what this handler is for.
+
+	// AllowLoopback lets the handler connect to loopback addresses. It is meant for tests and local
+	// development (an httptest server, a service on localhost); never set it in production, where
+	// it lets any publisher make the consumer fetch from its own host.
+	AllowLoopback bool
+	// DenyPrivate also refuses the private ranges.
+	DenyPrivate bool
+	// Resolver resolves host names for the fetches (default: net.DefaultResolver).
+	Resolver *net.Resolver
+	// exemptAddr is let through the dial-time guard (tests only; see addressGuard.exempt).
+	exemptAddr netip.AddrPort
 
 	// ResourceNackTimeout is the retry delay for a resource that is not there yet (HTTP 404) or is
 	// stale (a changed message whose field value differs), default 1 s.
@@ -70,6 +95,8 @@ type URIOptions[R any] struct {
 // Results:
 //   - uri not http(s), or its host (or a redirect's) outside AllowedHosts: SKIPPED, never fetched
 //     (a *[ForbiddenURIError] is the SkipMessage's cause, in Extra["error"]).
+//   - an address the guard refuses (see [URIOptions.AllowLoopback]): SKIPPED, no connection made
+//     (the cause is a *[ForbiddenURIError] for a literal IP, a *[ForbiddenAddressError] for a name).
 //   - SkipIf gives a reason: SKIPPED.
 //   - HTTP 404: RETRIED after ResourceNackTimeout, reason "URI resource not found".
 //   - a changed message whose resource[field_name] differs from new_value: RETRIED, reason
@@ -82,6 +109,7 @@ type URIOptions[R any] struct {
 // every opaque key, receipt handle included).
 type URIHandler[R any] struct {
 	opts   URIOptions[R]
+	guard  addressGuard
 	client *http.Client
 }
 
@@ -139,13 +167,13 @@ func NewURIHandler[R any](opts URIOptions[R]) (*URIHandler[R], error) {
 		hosts[i] = h
 	}
 	opts.AllowedHosts = hosts
-	base := opts.Client
-	if base == nil {
-		base = &http.Client{}
+	guard := addressGuard{allowLoopback: opts.AllowLoopback, denyPrivate: opts.DenyPrivate, exempt: opts.exemptAddr}
+	c, err := guardedClient(opts.Client, guard, opts.Resolver)
+	if err != nil {
+		return nil, err
 	}
-	c := *base
-	prev := base.CheckRedirect
-	h := &URIHandler[R]{opts: opts, client: &c}
+	prev := c.CheckRedirect
+	h := &URIHandler[R]{opts: opts, guard: guard, client: c}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := h.check(req.URL); err != nil {
 			return err
@@ -222,7 +250,8 @@ func skipForbidden(err error) error {
 	return &fxpubsub.SkipMessage{Reason: err.Error(), Extra: map[string]any{"error": err}}
 }
 
-// check applies the scheme rule and the allow-list.
+// check applies the scheme rule, the address guard to a literal IP host, and the allow-list. Host
+// names are checked again at dial time, by the addresses they resolve to.
 func (h *URIHandler[R]) check(u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return &ForbiddenURIError{URI: u.String(), Reason: "scheme must be http or https"}
@@ -230,6 +259,11 @@ func (h *URIHandler[R]) check(u *url.URL) error {
 	host := strings.ToLower(u.Hostname())
 	if host == "" {
 		return &ForbiddenURIError{URI: u.String(), Reason: "no host"}
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if reason := h.guard.refuse(ip); reason != "" {
+			return &ForbiddenURIError{URI: u.String(), Reason: fmt.Sprintf("address %s refused: %s", host, reason)}
+		}
 	}
 	if len(h.opts.AllowedHosts) == 0 {
 		return nil
@@ -262,6 +296,10 @@ func (h *URIHandler[R]) get(ctx context.Context, uri string) ([]byte, error) {
 		var forbidden *ForbiddenURIError
 		if errors.As(err, &forbidden) {
 			return nil, skipForbidden(forbidden)
+		}
+		var refused *ForbiddenAddressError
+		if errors.As(err, &refused) {
+			return nil, &fxpubsub.SkipMessage{Reason: fmt.Sprintf("uri %q not allowed: %v", uri, refused), Extra: map[string]any{"error": refused}}
 		}
 		return nil, fmt.Errorf("GET %s: %w", uri, err)
 	}

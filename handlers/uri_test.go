@@ -125,6 +125,7 @@ func TestURIHandlerResults(t *testing.T) {
 	var handled atomic.Pointer[order]
 	h := newURIHandler(t, handlers.URIOptions[order]{
 		AllowedHosts:        []string{"127.0.0.1"},
+		AllowLoopback:       true, // the httptest servers
 		Timeout:             200 * time.Millisecond,
 		ResourceNackTimeout: 3 * time.Second,
 		Handle: func(ctx context.Context, msg *fxpubsub.ChangedURIMessage, o *order) error {
@@ -195,7 +196,7 @@ func TestURIHandlerResults(t *testing.T) {
 
 func TestURIHandlerSendsOnlyRequestHeaders(t *testing.T) {
 	s := newSite(t, "")
-	h := newURIHandler(t, handlers.URIOptions[order]{})
+	h := newURIHandler(t, handlers.URIOptions[order]{AllowLoopback: true})
 	r := dispatch(t, orderCreated, h, &fxpubsub.ChangedURIMessage{URI: s.URL + "/orders/1"},
 		fxpubsub.Opaque{"x-request-id": "req-1", "x-request-user": "u", "secret": "s"})
 	if r.Type != fxpubsub.Succeeded {
@@ -217,6 +218,7 @@ func TestURIHandlerSkipIfAndFailIfNotFound(t *testing.T) {
 	s := newSite(t, "")
 	h := newURIHandler(t, handlers.URIOptions[order]{
 		FailIfNotFound: true,
+		AllowLoopback:  true,
 		SkipIf: func(_ context.Context, msg *fxpubsub.ChangedURIMessage) string {
 			if strings.HasSuffix(msg.URI, "/orders/1") {
 				return "already known"
@@ -284,7 +286,7 @@ func TestURIHandlerCache(t *testing.T) {
 	s := newSite(t, "")
 	clk := newClock()
 	cache := handlers.NewTTLCache(handlers.TTLCacheOptions{TTL: time.Minute, Now: clk.Now})
-	h := newURIHandler(t, handlers.URIOptions[order]{Cache: cache})
+	h := newURIHandler(t, handlers.URIOptions[order]{Cache: cache, AllowLoopback: true})
 	uri := s.URL + "/orders/1"
 	run := func(mediaType string, msg fxpubsub.ChangedURIMessage) {
 		t.Helper()
@@ -325,8 +327,9 @@ func TestURIHandlerCacheableHook(t *testing.T) {
 	s := newSite(t, "")
 	cache := handlers.NewTTLCache(handlers.TTLCacheOptions{})
 	h := newURIHandler(t, handlers.URIOptions[order]{
-		Cache:     cache,
-		Cacheable: func(mediaType, uri string) bool { return strings.Contains(uri, "/orders/") },
+		Cache:         cache,
+		AllowLoopback: true,
+		Cacheable:     func(mediaType, uri string) bool { return strings.Contains(uri, "/orders/") },
 	})
 	for range 3 {
 		if r := dispatch(t, orderChanged, h, &fxpubsub.ChangedURIMessage{URI: s.URL + "/orders/1"}, nil); r.Type != fxpubsub.Succeeded {

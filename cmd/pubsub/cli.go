@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -45,20 +46,31 @@ type command struct {
 	setup func(fs *flag.FlagSet, g *globals) func(ctx context.Context, io *streams) error
 }
 
-// streams are the command's standard streams.
+// streams are the command's standard streams, and the two facts about its surroundings that
+// [globals.confirm] needs (tests replace both).
 type streams struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// terminal reports whether stdin is a terminal, so a person can answer a question.
+	terminal func() bool
+	// loopback reports whether an endpoint URL ("" for AWS itself) is on this machine.
+	loopback func(endpoint string) bool
 }
 
 func (s *streams) progress(format string, args ...any) {
 	fmt.Fprintf(s.stderr, format+"\n", args...)
 }
 
-var commands = []*command{writeCommand, readCommand, naiveCommand, provisionCommand, depthCommand, redriveCommand}
+var commands = []*command{writeCommand, readCommand, naiveCommand, provisionCommand, depthCommand, redriveCommand, purgeCommand}
 
 // run is the whole program: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, &streams{stdin: stdin, stdout: stdout, stderr: stderr, terminal: stdinIsTerminal(stdin), loopback: isLoopbackEndpoint})
+}
+
+// runWith is run with the streams and hooks given.
+func runWith(ctx context.Context, args []string, s *streams) int {
+	stdout, stderr := s.stdout, s.stderr
 	if len(args) == 0 {
 		fmt.Fprint(stderr, topUsage())
 		return exitUsage
@@ -95,7 +107,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return usageFail(stderr, c, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
-	err := body(ctx, &streams{stdin: stdin, stdout: stdout, stderr: stderr})
+	err := body(ctx, s)
 	var ue *usageError
 	switch {
 	case err == nil:
@@ -103,7 +115,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.As(err, &ue):
 		return usageFail(stderr, c, err)
 	default:
-		fmt.Fprintf(stderr, "pubsub %s: %s\n", c.name, oneLine(err))
+		fmt.Fprintf(stderr, "pubsub %s: %s\n", c.name, redactKeyIDs(oneLine(err)))
 		return exitFailure
 	}
 }
@@ -211,6 +223,8 @@ type globals struct {
 	endpoint string
 	region   string
 	profile  string
+	yes      bool   // --yes, on commands that change data
+	target   target // of the last client built
 }
 
 func (g *globals) bind(fs *flag.FlagSet) {
@@ -227,6 +241,11 @@ func (g *globals) bind(fs *flag.FlagSet) {
 func (g *globals) config() (fxpubsub.Config, error) {
 	if t, _ := g.input.Flags["testing"].(bool); t {
 		return fxpubsub.Config{}, usagef("--testing is not supported: pubsub commands always talk to SNS/SQS (use --endpoint-url for an emulator)")
+	}
+	if g.endpoint != "" {
+		if u, err := url.Parse(g.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fxpubsub.Config{}, usagef("--endpoint-url %q: want an absolute http or https URL, e.g. http://127.0.0.1:4566", g.endpoint)
+		}
 	}
 	s, err := fxconfig.Load(g.input)
 	if err != nil {
@@ -257,9 +276,14 @@ func (g *globals) awsConfig(ctx context.Context, o fxpubsub.AWSOptions) (aws.Con
 		return aws.Config{}, usagef("no AWS region: set AWS_REGION or pass --region (us-east-1 for the emulators)")
 	}
 	if debug, _ := g.input.Flags["debug"].(bool); debug && g.stderr != nil {
+		var secrets []string
+		if creds, err := awsCfg.Credentials.Retrieve(ctx); err == nil {
+			secrets = append(secrets, creds.AccessKeyID)
+		}
 		awsCfg.ClientLogMode = aws.LogRequest | aws.LogResponse | aws.LogRetries
-		awsCfg.Logger = redactingLogger{logging.NewStandardLogger(g.stderr)}
+		awsCfg.Logger = redactingLogger{l: logging.NewStandardLogger(g.stderr), secrets: secrets}
 	}
+	g.target = target{cfg: awsCfg, endpoint: firstNonEmpty(o.EndpointURL, aws.ToString(awsCfg.BaseEndpoint))}
 	return awsCfg, nil
 }
 

@@ -192,6 +192,11 @@ func TestUsage(t *testing.T) {
 		{args: []string{"redrive", "--max", "-1"}, code: exitUsage, wantStderr: "--max must not be negative"},
 		{args: []string{"naive", "--action", "exploded", "--resource-name", "x", "--uri", "u"}, code: exitUsage, wantStderr: "--action must be"},
 		{args: []string{"naive", "--action", "deleted", "--resource-name", "x"}, code: exitUsage, wantStderr: "--id is required"},
+		{args: []string{"depth", "--queue-url", "q", "--endpoint-url", "localhost:4566"}, code: exitUsage, wantStderr: `--endpoint-url "localhost:4566": want an absolute http or https URL`},
+		{args: []string{"purge", "--queue-url", "q", "--endpoint-url", "127.0.0.1:4566"}, code: exitUsage, wantStderr: "--endpoint-url"},
+		{args: []string{"write", "--media-type", "x", "--json", "[1]"}, code: exitUsage, wantStderr: "--json: want a JSON object"},
+		{args: []string{"write", "--media-type", "x", "--json", "@/nonexistent/body.json"}, code: exitUsage, wantStderr: "--json @/nonexistent/body.json"},
+		{args: []string{"write", "--media-type", "x", "--field", "novalue"}, code: exitUsage, wantStderr: "want key=value"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -9,9 +9,14 @@
 //	write      publish one message to an SNS topic and print its SNS message id
 //	read       receive one batch of messages from an SQS queue, print them, then ack (or nack) them
 //	naive      print a flat JSON message line for a daemon's --stdin replay
-//	provision  create (idempotently) a topic, a queue with a dead-letter queue, and the subscription
+//	provision  create what is missing of a topic, a queue with a dead-letter queue, and the subscription
 //	depth      show how many messages a queue and its dead-letter queue hold
 //	redrive    move messages from a queue's dead-letter queue back to the queue
+//	purge      delete every message in an SQS queue
+//
+// Commands that change or move data ask before they do so against an endpoint that is not
+// loopback (--yes skips the question); provision never changes an existing resource without
+// --update.
 //
 // Every command has --help. Exit status: 0 on success, 1 when the command fails (one line on
 // stderr says why), 2 for a bad command line.

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -14,14 +16,17 @@ import (
 
 var writeCommand = &command{
 	name:    "write",
-	args:    "--topic-arn ARN --media-type MT --uri URI [--field-name F --new-value V] [--id ID] [--opaque k=v]...",
+	args:    "--topic-arn ARN --media-type MT [--json BODY|@FILE] [--field key=value]... [--uri URI] [--id ID] [--field-name F --new-value V] [--opaque k=v]... [--yes]",
 	summary: "publish one message to an SNS topic and print its SNS message id",
 	details: `
 MT is a media type, or a bare resource name meaning created(name): "order" is
-application/vnd.globality.pubsub._.created.order. The message is validated against the convention
-schema of its lifecycle (created: uri; changed: uri, optional field_name and new_value; deleted:
-id); other media types are sent as given. Without --topic-arn the topic comes from the
-sns_topic_arns configuration. With sns_producer.skip on, nothing is published or printed.`,
+application/vnd.globality.pubsub._.created.order. The content is the JSON object of --json (given
+inline, or @FILE to read it from a file), with each --field key=value (a string) and --uri, --id,
+--field-name, --new-value set on it. It is validated against the convention schema of its
+lifecycle (created: uri; changed: uri, optional field_name and new_value; deleted: id); other
+media types are sent as given. Without --topic-arn the topic comes from the sns_topic_arns
+configuration. With sns_producer.skip on, nothing is published or printed. Against an endpoint
+that is not loopback it asks first (see pubsub purge --help); --yes skips the question.`,
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, *streams) error {
 		topic := fs.String("topic-arn", "", "SNS topic `ARN` (default: from sns_topic_arns)")
 		mt := fs.String("media-type", "", "media `type`, or a resource name for created(name) (required)")
@@ -31,12 +36,22 @@ sns_topic_arns configuration. With sns_producer.skip on, nothing is published or
 		newValue := fs.String("new-value", "", "changed messages: its new `value`")
 		opaque := kvFlag{}
 		fs.Var(opaque, "opaque", "opaque data `key=value`, e.g. x-request-id=abc; repeatable")
+		fields := kvFlag{}
+		fs.Var(fields, "field", "content field `key=value` (a string value); repeatable")
+		body := fs.String("json", "", "the content as a JSON `object`, or @FILE to read it from FILE")
+		bindYes(fs, g)
 		return func(ctx context.Context, s *streams) error {
 			if *mt == "" {
 				return usagef("--media-type is required")
 			}
 			mediaType := resolveMediaType(*mt)
-			content := map[string]any{}
+			content, err := jsonContent(*body)
+			if err != nil {
+				return err
+			}
+			for k, v := range fields {
+				content[k] = v
+			}
 			for k, v := range map[string]string{"uri": *uri, "id": *id, "field_name": *fieldName, "new_value": *newValue} {
 				if v != "" {
 					content[k] = v
@@ -67,6 +82,13 @@ sns_topic_arns configuration. With sns_producer.skip on, nothing is published or
 			if cfg.Producer.Skip != nil {
 				opts.Skip = *cfg.Producer.Skip
 			}
+			topicARN := *topic
+			if topicARN == "" {
+				topicARN = "from sns_topic_arns for " + mediaType
+			}
+			if err := g.confirm(ctx, s, "publish a message", "topic:    "+topicARN); err != nil {
+				return err
+			}
 			p := fxpubsub.NewProducer(client, reg, topics, opts)
 			msgID, err := p.Produce(ctx, mediaType, content, fxpubsub.WithOpaqueData(opaque))
 			var tnd *fxpubsub.TopicNotDefinedError
@@ -84,6 +106,34 @@ sns_topic_arns configuration. With sns_producer.skip on, nothing is published or
 			return nil
 		}
 	},
+}
+
+// jsonContent is the content object of --json: inline JSON, or @FILE. "" is an empty object.
+func jsonContent(arg string) (map[string]any, error) {
+	content := map[string]any{}
+	if arg == "" {
+		return content, nil
+	}
+	text, source := []byte(arg), "--json"
+	if path, ok := strings.CutPrefix(arg, "@"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usagef("--json @%s: %v", path, err)
+		}
+		text, source = b, "--json @"+path
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&content); err != nil {
+		return nil, usagef("%s: want a JSON object: %v", source, err)
+	}
+	if dec.More() {
+		return nil, usagef("%s: want one JSON object, found more after it", source)
+	}
+	if content == nil {
+		return nil, usagef("%s: want a JSON object, got null", source)
+	}
+	return content, nil
 }
 
 // registryFor is the configured schema registry, with media types it has no schema for accepted
@@ -107,7 +157,8 @@ var readCommand = &command{
 Each message is printed on stdout as one JSON line: message_id (the SQS id), receive_count,
 media_type, content (decoded by the media type's schema), opaque (opaqueData) and, for a message
 that could not be decoded, error and body. Without --nack every message received is deleted
-(acked); with --nack each is made visible again after --nack-timeout seconds.`,
+(acked); with --nack each is made visible again after --nack-timeout seconds. Acking deletes, so
+against an endpoint that is not loopback read asks first unless --nack or --yes is given.`,
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, *streams) error {
 		queue := fs.String("queue-url", "", "SQS queue `URL` or name (default: sqs_consumer.sqs_queue_url)")
 		nack := fs.Bool("nack", false, "nack instead of ack: the messages come back")
@@ -115,6 +166,7 @@ that could not be decoded, error and body. Without --nack every message received
 		limit := fs.Int("max", 10, "receive at most `N` messages (1-10)")
 		wait := fs.Int("wait", 1, "long-poll wait in `seconds` (0-20)")
 		envelope := fs.String("envelope", "", "body `format`: codec (default: SNS envelope or raw message), raw or naive")
+		bindYes(fs, g)
 		return func(ctx context.Context, s *streams) error {
 			switch {
 			case *limit < 1 || *limit > 10:
@@ -143,6 +195,11 @@ that could not be decoded, error and body. Without --nack every message received
 			client, err := g.sqsClient(ctx, cfg)
 			if err != nil {
 				return err
+			}
+			if !*nack {
+				if err := g.confirm(ctx, s, "receive messages and delete them (ack)", "queue:    "+q); err != nil {
+					return err
+				}
 			}
 			c, err := fxpubsub.NewConsumer(client, reg, q, fxpubsub.ConsumerOptions{
 				Limit: *limit, Wait: time.Duration(*wait) * time.Second, WaitSet: true, Envelope: env,

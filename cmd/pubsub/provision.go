@@ -6,21 +6,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 var provisionCommand = &command{
 	name:    "provision",
-	args:    "--topic NAME [--queue NAME] [--dlq NAME] [--max-receive-count N] [--visibility-timeout S] [--raw] [--filter-media-type MT]... [--fifo] [--app NAME] [--json]",
-	summary: "create (idempotently) a topic, a queue with a dead-letter queue, and the subscription between them",
+	args:    "--topic NAME [--queue NAME] [--dlq NAME] [--max-receive-count N] [--visibility-timeout S] [--raw] [--filter-media-type MT]... [--fifo] [--app NAME] [--json] [--dry-run] [--update] [--yes]",
+	summary: "create what is missing of a topic, a queue with a dead-letter queue, and the subscription between them",
 	details: `
-Creates or updates, in order:
+Reads first, then creates only what is missing, in order:
   1. the SNS topic NAME;
   2. the dead-letter queue (default <queue>-dlq);
   3. the queue (default: the topic's name) with VisibilityTimeout and a RedrivePolicy that moves a
@@ -29,14 +23,20 @@ Creates or updates, in order:
      ignore it);
   5. the subscription topic -> queue: raw delivery with --raw (else the SNS envelope; consumers
      read both), and with --filter-media-type a filter policy on the media_type attribute.
-Running it again converges existing resources to these settings (a queue's FIFO-ness can't
-change). It prints the ARNs and URLs and the configuration lines that point a consumer daemon
-(--app NAME) and this command at them.`,
+An existing resource is never changed silently. Its attributes are compared with the flags given
+on the command line (a flag left out is not compared; an existing queue's RedrivePolicy keeps its
+dead-letter queue unless --dlq is given), and the access policy must let the topic send. When
+something differs, provision prints each difference, changes nothing and exits 1; with --update
+it applies them, merging the access policy (this topic's statement is added, every other
+statement kept). A queue's FIFO-ness can't change. --dry-run prints the plan and changes nothing
+(its exit status is the one the real run would have). Against an endpoint that is not loopback it
+asks before changing anything; --yes skips the question. It prints the ARNs and URLs and the
+configuration lines that point a consumer daemon (--app NAME) and this command at them.`,
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, *streams) error {
 		p := provisionSpec{}
 		fs.StringVar(&p.topic, "topic", "", "topic `name` (required)")
 		fs.StringVar(&p.queue, "queue", "", "queue `name` (default: the topic name)")
-		fs.StringVar(&p.dlq, "dlq", "", "dead-letter queue `name` (default: <queue>-dlq)")
+		fs.StringVar(&p.dlq, "dlq", "", "dead-letter queue `name` (default: <queue>-dlq, or the existing queue's)")
 		fs.IntVar(&p.maxReceive, "max-receive-count", 5, "receives before a message moves to the DLQ (`N`)")
 		fs.IntVar(&p.visibility, "visibility-timeout", 30, "the queue's visibility timeout in `seconds`")
 		fs.BoolVar(&p.raw, "raw", false, "raw message delivery (no SNS envelope)")
@@ -44,7 +44,12 @@ change). It prints the ARNs and URLs and the configuration lines that point a co
 		fs.BoolVar(&p.fifo, "fifo", false, "FIFO topic and queues (names get .fifo)")
 		app := fs.String("app", appName, "`name` of the consumer daemon, for the printed environment variables")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
+		dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
+		update := fs.Bool("update", false, "apply the differences to existing resources (merging the access policy)")
+		bindYes(fs, g)
 		return func(ctx context.Context, s *streams) error {
+			p.given = map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { p.given[f.Name] = true })
 			if err := p.normalize(); err != nil {
 				return err
 			}
@@ -60,7 +65,27 @@ change). It prints the ARNs and URLs and the configuration lines that point a co
 			if err != nil {
 				return err
 			}
-			res, err := p.apply(ctx, snsc, sqsc, s)
+			pl, err := p.read(ctx, snsc, sqsc)
+			if err != nil {
+				return err
+			}
+			out := s.stderr
+			if *dryRun {
+				out = s.stdout
+			}
+			pl.print(out, *update)
+			if len(pl.diffs) > 0 && !*update {
+				return fmt.Errorf("%w: %d difference(s) from the existing resources, nothing changed (pass --update to apply them)", errProvisionDiffers, len(pl.diffs))
+			}
+			if *dryRun {
+				return nil
+			}
+			if pl.changes() {
+				if err := g.confirm(ctx, s, "create or change resources", pl.summary()...); err != nil {
+					return err
+				}
+			}
+			res, err := pl.apply(ctx, snsc, sqsc, s)
 			if err != nil {
 				return err
 			}
@@ -75,11 +100,15 @@ change). It prints the ARNs and URLs and the configuration lines that point a co
 	},
 }
 
+// errProvisionDiffers: existing resources differ from what provision was asked for.
+var errProvisionDiffers = errors.New("existing resources differ")
+
 type provisionSpec struct {
 	topic, queue, dlq      string
 	maxReceive, visibility int
 	raw, fifo              bool
 	filter                 listFlag
+	given                  map[string]bool // flags on the command line
 }
 
 // provisioned is what provision created.
@@ -119,133 +148,6 @@ func (p *provisionSpec) normalize() error {
 		p.filter[i] = resolveMediaType(mt)
 	}
 	return nil
-}
-
-func (p *provisionSpec) apply(ctx context.Context, snsc *sns.Client, sqsc *sqs.Client, s *streams) (*provisioned, error) {
-	res := &provisioned{}
-	topicAttrs := map[string]string{}
-	if p.fifo {
-		topicAttrs["FifoTopic"] = "true"
-		topicAttrs["ContentBasedDeduplication"] = "true"
-	}
-	ct, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(p.topic), Attributes: nilIfEmpty(topicAttrs)})
-	if err != nil {
-		return nil, fmt.Errorf("create topic %s: %w", p.topic, err)
-	}
-	res.TopicARN = aws.ToString(ct.TopicArn)
-	s.progress("topic ready: %s", res.TopicARN)
-
-	fifoAttrs := map[string]string{}
-	if p.fifo {
-		fifoAttrs["FifoQueue"] = "true"
-		fifoAttrs["ContentBasedDeduplication"] = "true"
-	}
-	if res.DLQURL, res.DLQARN, err = ensureQueue(ctx, sqsc, p.dlq, fifoAttrs, nil, s); err != nil {
-		return nil, err
-	}
-	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": res.DLQARN, "maxReceiveCount": strconv.Itoa(p.maxReceive)})
-	mutable := map[string]string{"VisibilityTimeout": strconv.Itoa(p.visibility), "RedrivePolicy": string(redrive)}
-	if res.QueueURL, res.QueueARN, err = ensureQueue(ctx, sqsc, p.queue, fifoAttrs, mutable, s); err != nil {
-		return nil, err
-	}
-	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"topic-%s","Effect":"Allow",`+
-		`"Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":%q,`+
-		`"Condition":{"ArnEquals":{"aws:SourceArn":%q}}}]}`, p.topic, res.QueueARN, res.TopicARN)
-	if _, err := sqsc.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(res.QueueURL), Attributes: map[string]string{"Policy": policy}}); err != nil {
-		return nil, fmt.Errorf("set queue policy on %s: %w", p.queue, err)
-	}
-	s.progress("queue policy ready: %s may send to %s", p.topic, p.queue)
-
-	if res.SubscriptionARN, err = p.subscribe(ctx, snsc, res); err != nil {
-		return nil, err
-	}
-	s.progress("subscription ready: %s", res.SubscriptionARN)
-	return res, nil
-}
-
-// ensureQueue creates the queue, or updates the mutable attributes of an existing one, and returns
-// its URL and ARN.
-func ensureQueue(ctx context.Context, c *sqs.Client, name string, create, mutable map[string]string, s *streams) (url, arn string, err error) {
-	got, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
-	var missing *sqstypes.QueueDoesNotExist
-	switch {
-	case errors.As(err, &missing):
-		attrs := map[string]string{}
-		for k, v := range create {
-			attrs[k] = v
-		}
-		for k, v := range mutable {
-			attrs[k] = v
-		}
-		out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: nilIfEmpty(attrs)})
-		if err != nil {
-			return "", "", fmt.Errorf("create queue %s: %w", name, err)
-		}
-		url = aws.ToString(out.QueueUrl)
-		s.progress("queue created: %s", url)
-	case err != nil:
-		return "", "", fmt.Errorf("look up queue %s: %w", name, err)
-	default:
-		url = aws.ToString(got.QueueUrl)
-		if len(mutable) > 0 {
-			if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: mutable}); err != nil {
-				return "", "", fmt.Errorf("update queue %s: %w", name, err)
-			}
-		}
-		if len(mutable) > 0 {
-			s.progress("queue exists, attributes updated: %s", url)
-		} else {
-			s.progress("queue exists: %s", url)
-		}
-	}
-	ga, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-	})
-	if err != nil {
-		return "", "", fmt.Errorf("queue %s ARN: %w", name, err)
-	}
-	return url, ga.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
-}
-
-// subscribe finds the topic's subscription of the queue and sets its attributes, or creates it.
-func (p *provisionSpec) subscribe(ctx context.Context, c *sns.Client, res *provisioned) (string, error) {
-	attrs := map[string]string{"RawMessageDelivery": strconv.FormatBool(p.raw)}
-	if len(p.filter) > 0 {
-		fp, _ := json.Marshal(map[string][]string{"media_type": p.filter})
-		attrs["FilterPolicy"] = string(fp)
-	}
-	existing := ""
-	pages := sns.NewListSubscriptionsByTopicPaginator(c, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(res.TopicARN)})
-	for pages.HasMorePages() && existing == "" {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("list subscriptions of %s: %w", res.TopicARN, err)
-		}
-		for _, sub := range page.Subscriptions {
-			if aws.ToString(sub.Protocol) == "sqs" && aws.ToString(sub.Endpoint) == res.QueueARN {
-				existing = aws.ToString(sub.SubscriptionArn)
-				break
-			}
-		}
-	}
-	if existing == "" {
-		out, err := c.Subscribe(ctx, &sns.SubscribeInput{
-			TopicArn: aws.String(res.TopicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(res.QueueARN),
-			Attributes: attrs, ReturnSubscriptionArn: true,
-		})
-		if err != nil {
-			return "", fmt.Errorf("subscribe %s to %s: %w", res.QueueARN, res.TopicARN, err)
-		}
-		return aws.ToString(out.SubscriptionArn), nil
-	}
-	for k, v := range attrs {
-		if _, err := c.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{
-			SubscriptionArn: aws.String(existing), AttributeName: aws.String(k), AttributeValue: aws.String(v),
-		}); err != nil {
-			return "", fmt.Errorf("set %s on subscription %s: %w", k, existing, err)
-		}
-	}
-	return existing, nil
 }
 
 func (r *provisioned) print(s *streams, app string) {

@@ -156,7 +156,7 @@ func queueDepth(ctx context.Context, c *sqs.Client, url string) (depth, error) {
 
 var redriveCommand = &command{
 	name:    "redrive",
-	args:    "--queue-url URL [--dlq-url URL] [--max N] [--visibility-timeout S]",
+	args:    "--queue-url URL [--dlq-url URL [--force]] [--max N] [--visibility-timeout S] [--yes]",
 	summary: "move messages from a queue's dead-letter queue back to the queue",
 	details: `
 This is done by the client, not with SQS's StartMessageMoveTask (which the emulators don't
@@ -166,12 +166,18 @@ deletes from the DLQ only what was sent. A message is never lost, but a crash be
 deleting leaves it in both queues (at-least-once, like any SQS delivery). It stops when the DLQ
 returns no messages, or after --max messages (default: the DLQ's depth when it starts, so messages
 that fail again and return to the DLQ are not moved twice). Messages that could not be sent stay
-in the DLQ and make the exit status 1. The moved messages start over with a receive count of 1.`,
+in the DLQ and make the exit status 1. The moved messages start over with a receive count of 1.
+
+--dlq-url must be the queue that the source queue's RedrivePolicy names: redrive refuses to move
+messages out of any other queue (a live queue, another service's DLQ) unless --force is given.
+Against an endpoint that is not loopback it asks first; --yes skips the question.`,
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, *streams) error {
 		queue := fs.String("queue-url", "", "source queue `URL` or name (default: sqs_consumer.sqs_queue_url)")
 		dlq := fs.String("dlq-url", "", "dead-letter queue `URL` or name (default: from the queue's RedrivePolicy)")
 		limit := fs.Int("max", 0, "move at most `N` messages (default: the DLQ's depth at the start)")
 		visibility := fs.Int("visibility-timeout", 30, "`seconds` a DLQ message stays hidden while it is moved")
+		force := fs.Bool("force", false, "move from --dlq-url even if the queue's RedrivePolicy does not name it")
+		bindYes(fs, g)
 		return func(ctx context.Context, s *streams) error {
 			if *limit < 0 {
 				return usagef("--max must not be negative")
@@ -183,22 +189,28 @@ in the DLQ and make the exit status 1. The moved messages start over with a rece
 			if err != nil {
 				return err
 			}
+			source, err := queueDepth(ctx, c, q)
+			if err != nil {
+				return err
+			}
 			dlqURL := *dlq
-			if dlqURL != "" {
+			switch {
+			case dlqURL != "":
 				if dlqURL, err = resolveQueue(ctx, c, dlqURL); err != nil {
 					return err
 				}
-			} else {
-				d, err := queueDepth(ctx, c, q)
-				if err != nil {
+				if err := checkDeadLetterQueue(ctx, c, source, dlqURL); err != nil && !*force {
 					return err
 				}
-				if d.dlqARN == "" {
-					return fmt.Errorf("queue %s has no RedrivePolicy: pass --dlq-url", q)
-				}
-				if dlqURL, err = urlOfARN(ctx, c, d.dlqARN); err != nil {
+			case source.dlqARN == "":
+				return fmt.Errorf("queue %s has no RedrivePolicy: pass --dlq-url", q)
+			default:
+				if dlqURL, err = urlOfARN(ctx, c, source.dlqARN); err != nil {
 					return err
 				}
+			}
+			if err := g.confirm(ctx, s, "move messages between queues", "from:     "+dlqURL, "to:       "+q); err != nil {
+				return err
 			}
 			max := *limit
 			if max == 0 {
@@ -221,6 +233,28 @@ in the DLQ and make the exit status 1. The moved messages start over with a rece
 			return nil
 		}
 	},
+}
+
+// errNotDeadLetterQueue: redrive's --dlq-url is not the source queue's dead-letter queue.
+var errNotDeadLetterQueue = errors.New("not the dead-letter queue of the source queue")
+
+// checkDeadLetterQueue fails unless dlqURL is the queue source's RedrivePolicy names.
+func checkDeadLetterQueue(ctx context.Context, c *sqs.Client, source depth, dlqURL string) error {
+	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(dlqURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return fmt.Errorf("attributes of %s: %w", dlqURL, err)
+	}
+	arn := out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	switch {
+	case source.dlqARN == "":
+		return fmt.Errorf("--dlq-url %s: %w %s, which has no RedrivePolicy (pass --force to move its messages anyway)", dlqURL, errNotDeadLetterQueue, source.URL)
+	case arn != source.dlqARN:
+		return fmt.Errorf("--dlq-url %s (%s): %w %s, whose RedrivePolicy names %s (pass --force to move its messages anyway)",
+			dlqURL, arn, errNotDeadLetterQueue, source.URL, source.dlqARN)
+	}
+	return nil
 }
 
 type redriver struct {

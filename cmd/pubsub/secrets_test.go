@@ -13,8 +13,8 @@ import (
 
 // TestDebugLogKeepsSecrets runs a command with --debug (every SDK request and response logged to
 // stderr) against an endpoint that refuses with 403 and echoes the request, with credentials and a
-// session token in the environment: neither they nor the request signatures may reach stdout or
-// stderr.
+// session token in the environment: neither they (the access key id included) nor the request
+// signatures may reach stdout or stderr.
 func TestDebugLogKeepsSecrets(t *testing.T) {
 	const secretKey, token = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCLISECRET", "FwoGZXIvYXdzECLI/SESSION+TOKEN/xyz=="
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDCLIEXAMPLE")
@@ -50,7 +50,7 @@ func TestDebugLogKeepsSecrets(t *testing.T) {
 	if len(sigs) == 0 {
 		t.Fatal("no signed request reached the endpoint")
 	}
-	for _, s := range append([]string{secretKey, token}, sigs...) {
+	for _, s := range append([]string{secretKey, token, "AKIDCLIEXAMPLE"}, sigs...) {
 		for name, out := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
 			if i := strings.Index(out, s); i >= 0 {
 				t.Errorf("%s leaks %q: …%s…", name, s, out[max(0, i-100):min(len(out), i+len(s)+20)])
