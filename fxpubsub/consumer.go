@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,11 +37,10 @@ type ConsumerOptions struct {
 
 // Consumer receives messages from one SQS queue (the original's sqs_consumer).
 type Consumer struct {
-	client   SQSClient
-	registry *SchemaRegistry
-	opts     ConsumerOptions
-	queue    string         // URL or name as configured
-	guard    *envelopeGuard // nil: no envelope checks
+	client  SQSClient
+	decoder *Decoder
+	opts    ConsumerOptions
+	queue   string // URL or name as configured
 
 	mu  sync.Mutex
 	url string // resolved URL
@@ -66,16 +64,13 @@ func NewConsumer(client SQSClient, registry *SchemaRegistry, queue string, opts 
 	if opts.Wait < 0 || opts.Wait > 20*time.Second {
 		return nil, fmt.Errorf("sqs_consumer.wait_seconds: must be between 0 and 20, got %v", opts.Wait.Seconds())
 	}
-	if opts.Envelope == "" {
-		opts.Envelope = EnvelopeCodec
+	dec, err := NewDecoder(registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff})
+	if err != nil {
+		return nil, err
 	}
-	if opts.Backoff == nil {
-		opts.Backoff = NaiveBackoff{Timeout: 5 * time.Second}
-	}
-	if opts.EnvelopeChecks.enabled() && opts.Envelope != EnvelopeCodec {
-		return nil, fmt.Errorf("sqs_envelope: allowed_topic_arns, require_envelope and verify_signatures apply to the codec envelope only, not %q", opts.Envelope)
-	}
-	c := &Consumer{client: client, registry: registry, opts: opts, queue: queue, guard: newEnvelopeGuard(opts.EnvelopeChecks)}
+	do := dec.Options()
+	opts.Envelope, opts.Backoff = do.Envelope, do.Backoff
+	c := &Consumer{client: client, decoder: dec, opts: opts, queue: queue}
 	if strings.Contains(queue, "://") {
 		c.url = queue
 	}
@@ -100,11 +95,17 @@ func (c *Consumer) QueueURL(ctx context.Context) (string, error) {
 // Options returns the consumer's effective options.
 func (c *Consumer) Options() ConsumerOptions { return c.opts }
 
+// Decoder returns the decoder the consumer builds its messages with.
+func (c *Consumer) Decoder() *Decoder { return c.decoder }
+
+// Client returns the consumer's SQS client.
+func (c *Consumer) Client() SQSClient { return c.client }
+
 // Consume makes one ReceiveMessage call (long polling up to the configured wait) and returns every
 // message received, possibly none. A message that cannot be decoded is returned too, with Err set:
 // one bad message never hides the others.
 func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
-	return c.receive(ctx, c.opts.Limit, c, c.opts.Wait)
+	return c.receive(ctx, c.opts.Limit, callSettler{c}, c.opts.Wait)
 }
 
 var receiveAttributes = []sqstypes.MessageSystemAttributeName{
@@ -113,14 +114,14 @@ var receiveAttributes = []sqstypes.MessageSystemAttributeName{
 	sqstypes.MessageSystemAttributeNameMessageGroupId,
 }
 
-func (c *Consumer) receive(ctx context.Context, limit int, s settler, wait time.Duration) ([]*Message, error) {
+func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.Duration) ([]*Message, error) {
 	url, err := c.QueueURL(ctx)
 	if err != nil {
 		return nil, err
 	}
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(url),
-		MaxNumberOfMessages:         int32(limit),
+		MaxNumberOfMessages:         int32(min(max(limit, 1), 10)),
 		WaitTimeSeconds:             int32(wait / time.Second),
 		MessageSystemAttributeNames: receiveAttributes,
 	}
@@ -133,65 +134,59 @@ func (c *Consumer) receive(ctx context.Context, limit int, s settler, wait time.
 	}
 	msgs := make([]*Message, len(out.Messages))
 	for i := range out.Messages {
-		msgs[i] = c.newMessage(ctx, &out.Messages[i], s)
+		raw := &out.Messages[i]
+		msgs[i] = c.decoder.Decode(ctx, Record{
+			MessageID: aws.ToString(raw.MessageId), ReceiptHandle: aws.ToString(raw.ReceiptHandle),
+			Body: []byte(aws.ToString(raw.Body)), Attributes: raw.Attributes,
+		}, s)
 	}
 	return msgs, nil
 }
 
-func (c *Consumer) newMessage(ctx context.Context, raw *sqstypes.Message, s settler) *Message {
-	body := []byte(aws.ToString(raw.Body))
-	m := &Message{
-		MessageID:     aws.ToString(raw.MessageId),
-		ReceiptHandle: aws.ToString(raw.ReceiptHandle),
-		ReceiveCount:  1,
-		Body:          body,
-		settler:       s,
-	}
-	if v, ok := raw.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)]; ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			m.ReceiveCount = n
-		}
-	}
-	if v, ok := raw.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)]; ok {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			m.SentAt = time.UnixMilli(ms)
-		}
-	}
-	m.MessageGroupID = raw.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]
-	d, sns, err := decodeChecked(ctx, c.opts.Envelope, c.registry, c.guard, body)
-	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, err
-	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
-	if m.Opaque == nil {
-		m.Opaque = Opaque{}
-	}
-	return m
-}
+// callSettler settles the messages of [Consumer.Consume] with one SQS call each.
+type callSettler struct{ c *Consumer }
 
-// ack deletes one message (settler for messages from Consume).
-func (c *Consumer) ack(ctx context.Context, m *Message) error {
-	url, err := c.QueueURL(ctx)
+// Ack deletes one message.
+func (s callSettler) Ack(ctx context.Context, m *Message) error {
+	url, err := s.c.QueueURL(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = c.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
+	_, err = s.c.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
 	if err != nil {
 		return fmt.Errorf("ack message %s: %w", m.MessageID, err)
 	}
 	return nil
 }
 
-func (c *Consumer) nack(ctx context.Context, m *Message, timeout time.Duration) error {
-	url, err := c.QueueURL(ctx)
+// Nack changes one message's visibility.
+func (s callSettler) Nack(ctx context.Context, m *Message, timeout time.Duration) error {
+	url, err := s.c.QueueURL(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = c.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle), VisibilityTimeout: visibilitySeconds(timeout),
-	})
-	if err != nil {
+	if err := changeVisibility(ctx, s.c.client, url, m, timeout); err != nil {
 		return fmt.Errorf("nack message %s: %w", m.MessageID, err)
 	}
 	return nil
 }
 
-func (c *Consumer) backoff(m *Message) time.Duration { return c.opts.Backoff.Backoff(m.ReceiveCount) }
+// Extend changes one message's visibility.
+func (s callSettler) Extend(ctx context.Context, m *Message, timeout time.Duration) error {
+	url, err := s.c.QueueURL(ctx)
+	if err != nil {
+		return err
+	}
+	if err := changeVisibility(ctx, s.c.client, url, m, timeout); err != nil {
+		return fmt.Errorf("extend message %s: %w", m.MessageID, err)
+	}
+	return nil
+}
+
+// changeVisibility makes one ChangeMessageVisibility call for m.
+func changeVisibility(ctx context.Context, client SQSClient, queueURL string, m *Message, timeout time.Duration) error {
+	_, err := client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(queueURL), ReceiptHandle: aws.String(m.ReceiptHandle), VisibilityTimeout: visibilitySeconds(timeout),
+	})
+	return err
+}

@@ -16,16 +16,16 @@ import (
 	"go.uber.org/zap"
 )
 
-// ErrEndOfInput is returned by a replay reader's ReceiveMessage when its input is exhausted; the
-// daemon then finishes the messages it holds and stops by itself.
-var ErrEndOfInput = errors.New("end of input")
-
 // Daemon consumes one queue and dispatches every message to its handler: N receivers long-poll
 // and feed a bounded worker pool; deletes and visibility changes go out in batches; a heartbeat
 // extends the visibility of long-running messages; Stop drains. It is the original's
-// ConsumerDaemon, rebuilt for throughput and safe shutdown.
+// ConsumerDaemon, rebuilt for throughput and safe shutdown. [NewSourceDaemon] runs the same loop
+// over any other [MessageSource] (a replay), settled by the source's own settler.
 type Daemon struct {
-	consumer   *Consumer
+	consumer   *Consumer     // nil for a daemon over another source
+	source     MessageSource // the source given to NewSourceDaemon, else nil
+	src        MessageSource // what the receivers receive from, set once the daemon runs
+	limit      int           // messages per receive
 	dispatcher *Dispatcher
 	opts       DaemonOptions
 
@@ -72,10 +72,26 @@ type workItem struct {
 
 // NewDaemon returns a daemon consuming with consumer and dispatching with dispatcher.
 func NewDaemon(consumer *Consumer, dispatcher *Dispatcher, opts DaemonOptions) *Daemon {
+	d := newDaemon(dispatcher, opts, consumer.opts.Limit, queueName(consumer.queue))
+	d.consumer = consumer
+	return d
+}
+
+// NewSourceDaemon returns a daemon receiving from src (for example a [ReplayReader]'s source) and
+// dispatching with dispatcher. Its messages are settled by the settler src gives them; there is
+// no queue to prepare and no heartbeat. When src reports [MessageSource.EndOfInput], the daemon
+// finishes the messages it holds and stops by itself (OnStopped(nil)).
+func NewSourceDaemon(src MessageSource, dispatcher *Dispatcher, opts DaemonOptions) *Daemon {
+	d := newDaemon(dispatcher, opts, maxBatchEntries, queueName(sourceName(src)))
+	d.source = src
+	return d
+}
+
+func newDaemon(dispatcher *Dispatcher, opts DaemonOptions, limit int, name string) *Daemon {
 	opts.defaults()
-	d := &Daemon{consumer: consumer, dispatcher: dispatcher, opts: opts, ready: make(chan struct{})}
+	d := &Daemon{dispatcher: dispatcher, opts: opts, limit: limit, ready: make(chan struct{})}
 	d.inflight.m = map[*Message]time.Time{}
-	d.tel = opts.Telemetry.forDaemon(queueName(consumer.queue))
+	d.tel = opts.Telemetry.forDaemon(name)
 	return d
 }
 
@@ -109,16 +125,21 @@ func (d *Daemon) run() {
 	defer d.background.Done()
 	defer close(d.ready)
 	ctx := d.recvCtx
-	var err error
-	if d.queueURL, err = d.prepare(ctx); err != nil {
-		if ctx.Err() == nil {
-			d.stopped(err)
+	if d.consumer == nil {
+		d.queueURL, d.src = sourceName(d.source), d.source
+	} else {
+		var err error
+		if d.queueURL, err = d.prepare(ctx); err != nil {
+			if ctx.Err() == nil {
+				d.stopped(err)
+			}
+			return
 		}
-		return
+		d.fifo = isFIFOQueue(d.queueURL)
+		d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
+		d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
+		d.src = d.consumer.Source(batchSettler{d})
 	}
-	d.fifo = isFIFOQueue(d.queueURL)
-	d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
-	d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 	for range d.opts.Concurrency {
 		d.workers.Add(1)
 		go d.worker()
@@ -128,7 +149,7 @@ func (d *Daemon) run() {
 		d.receivers.Add(1)
 		go d.receive(i)
 	}
-	if !d.opts.DisableHeartbeat && d.visibility > 0 {
+	if d.consumer != nil && !d.opts.DisableHeartbeat && d.visibility > 0 {
 		d.background.Add(1)
 		go d.heartbeat()
 	}
@@ -205,6 +226,7 @@ func (d *Daemon) handle(m *Message, batch *receiveBatch) bool {
 		return false
 	}
 	r := d.dispatcher.Dispatch(d.handleCtx, m)
+	d.inflight.remove(m)
 	d.handled.Add(1)
 	if batch != nil {
 		d.tel.done(d.handleCtx, batch, true, r.Type)
@@ -216,28 +238,41 @@ func (d *Daemon) handle(m *Message, batch *receiveBatch) bool {
 func (d *Daemon) releaseMessage(m *Message) {
 	d.inflight.remove(m)
 	d.released.Add(1)
-	d.changes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, visibility: 0})
+	if err := m.Nack(context.WithoutCancel(d.handleCtx), 0); err != nil {
+		d.opts.Logger.Warn("release message", zap.String("message_id", m.MessageID), zap.Error(err))
+	}
 }
 
-// ack, nack and backoff make the daemon the settler of the messages it receives: settling is
-// queued for the batchers and returns at once.
-func (d *Daemon) ack(_ context.Context, m *Message) error {
-	d.inflight.remove(m)
-	if !d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle}) {
+// batchSettler settles the daemon's queue messages through its batchers: settling is queued and
+// returns at once.
+type batchSettler struct{ d *Daemon }
+
+// Ack queues a delete.
+func (s batchSettler) Ack(_ context.Context, m *Message) error {
+	s.d.inflight.remove(m)
+	if !s.d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle}) {
 		return errBatcherClosed
 	}
 	return nil
 }
 
-func (d *Daemon) nack(_ context.Context, m *Message, timeout time.Duration) error {
-	d.inflight.remove(m)
-	if !d.changes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, visibility: visibilitySeconds(timeout)}) {
+// Nack queues a visibility change.
+func (s batchSettler) Nack(_ context.Context, m *Message, timeout time.Duration) error {
+	s.d.inflight.remove(m)
+	return s.change(m, timeout)
+}
+
+// Extend queues a visibility change; the message stays in flight.
+func (s batchSettler) Extend(_ context.Context, m *Message, timeout time.Duration) error {
+	return s.change(m, timeout)
+}
+
+func (s batchSettler) change(m *Message, timeout time.Duration) error {
+	if !s.d.changes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, visibility: visibilitySeconds(timeout)}) {
 		return errBatcherClosed
 	}
 	return nil
 }
-
-func (d *Daemon) backoff(m *Message) time.Duration { return d.consumer.backoff(m) }
 
 // heartbeat extends the visibility of messages held past the threshold.
 func (d *Daemon) heartbeat() {
@@ -278,7 +313,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 	d.recvCancel()
 	<-d.ready
 	d.receivers.Wait()
-	if d.deletes == nil { // never got going
+	if d.src == nil { // never got going
 		d.handleStop()
 		d.background.Wait()
 		d.tel.unregister()
@@ -315,7 +350,9 @@ func (d *Daemon) stop(ctx context.Context) error {
 	}
 	d.handleStop()
 	d.background.Wait()
-	err = errors.Join(err, d.deletes.close(ctx), d.changes.close(ctx))
+	if d.deletes != nil {
+		err = errors.Join(err, d.deletes.close(ctx), d.changes.close(ctx))
+	}
 	d.tel.unregister()
 	d.opts.Logger.Info("consumer stopped", zap.Int64("handled", d.handled.Load()), zap.Int64("released", d.released.Load()))
 	return err

@@ -64,15 +64,20 @@ type DaemonParams struct {
 	Lifecycle  fx.Lifecycle
 	Shutdowner fx.Shutdowner
 	Config     Config
-	Consumer   *Consumer
+	Backend    *Backend
+	Registry   *SchemaRegistry
 	Dispatcher *Dispatcher
-	Logger     *zap.Logger `optional:"true"`
-	Telemetry  *Telemetry  `optional:"true"`
+	// Source, when the graph has one, is what the daemon consumes instead of the configured
+	// queue (Main provides a replay's this way).
+	Source    MessageSource `optional:"true"`
+	Logger    *zap.Logger   `optional:"true"`
+	Telemetry *Telemetry    `optional:"true"`
 }
 
 // NewDaemonFx builds the daemon and ties it to the app's lifecycle: OnStart starts it (returning
-// at once), OnStop drains it; if it stops by itself the app is shut down.
-func NewDaemonFx(p DaemonParams) *Daemon {
+// at once), OnStop drains it; if it stops by itself the app is shut down. It consumes the
+// configured queue, or the graph's [MessageSource] when there is one.
+func NewDaemonFx(p DaemonParams) (*Daemon, error) {
 	opts := p.Config.daemonOptions()
 	opts.Logger = p.Logger
 	opts.Telemetry = p.Telemetry
@@ -83,7 +88,26 @@ func NewDaemonFx(p DaemonParams) *Daemon {
 		}
 		_ = p.Shutdowner.Shutdown(fx.ExitCode(code))
 	}
-	d := NewDaemon(p.Consumer, p.Dispatcher, opts)
+	var d *Daemon
+	if p.Source != nil {
+		d = NewSourceDaemon(p.Source, p.Dispatcher, opts)
+	} else {
+		c, err := newConfiguredConsumer(p.Config, p.Backend, p.Registry)
+		if err != nil {
+			return nil, err
+		}
+		d = NewDaemon(c, p.Dispatcher, opts)
+	}
 	p.Lifecycle.Append(fx.StartStopHook(d.Start, d.Stop))
-	return d
+	return d, nil
+}
+
+// NewDecoderFx builds the [Decoder] of the configured envelope, envelope checks and backoff
+// policy: what a replay or an AWS Lambda function decodes with (the consumer builds the same).
+func NewDecoderFx(cfg Config, registry *SchemaRegistry) (*Decoder, error) {
+	opts, err := cfg.consumerOptions()
+	if err != nil {
+		return nil, err
+	}
+	return NewDecoder(registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff})
 }

@@ -2,7 +2,6 @@ package fxpubsub
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,7 +13,7 @@ func (d *Daemon) receive(id int) {
 	ctx := d.recvCtx
 	failures := 0
 	for {
-		n, err := d.acquire(ctx, d.consumer.opts.Limit)
+		n, err := d.acquire(ctx, d.limit)
 		if err != nil {
 			d.health.exit(id, nil)
 			return
@@ -25,7 +24,7 @@ func (d *Daemon) receive(id int) {
 		if metered {
 			t0 = time.Now()
 		}
-		msgs, err := d.consumer.receive(ctx, n, d, d.consumer.opts.Wait)
+		msgs, err := d.src.Receive(ctx, n)
 		if metered && ctx.Err() == nil {
 			d.tel.recordReceive(ctx, time.Since(t0), len(msgs), err)
 		}
@@ -34,10 +33,6 @@ func (d *Daemon) receive(id int) {
 			switch {
 			case ctx.Err() != nil:
 				d.health.exit(id, nil)
-				return
-			case errors.Is(err, ErrEndOfInput):
-				d.health.exit(id, nil)
-				d.endOfInput()
 				return
 			case isFatal(err):
 				d.health.exit(id, err)
@@ -58,6 +53,11 @@ func (d *Daemon) receive(id int) {
 		d.health.ok(id)
 		d.release(n - len(msgs))
 		if len(msgs) == 0 {
+			if d.src.EndOfInput() {
+				d.health.exit(id, nil)
+				d.endOfInput()
+				return
+			}
 			d.emptyReceives.Add(1)
 			continue
 		}

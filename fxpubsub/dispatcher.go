@@ -266,7 +266,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, m *Message) Result {
 	}
 	hctx, r := d.Handle(ctx, m)
 	if r.Type == Failed {
-		r.Retry = m.settler.backoff(m)
+		r.Retry = m.Backoff()
 	}
 	d.log(hctx, m, r, span)
 	for _, h := range d.opts.Hooks {

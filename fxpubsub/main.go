@@ -50,8 +50,8 @@ const (
 // testing with the highest precedence (see package fxconfig). Without --debug, fx's own event log
 // is off.
 //
-// A replay (--stdin or a file) swaps the backend's SQS client for a [ReplayReader] with one
-// receiver, while SNS stays as configured (in-memory with --testing); each input line is handled
+// A replay (--stdin or a file) makes a [ReplayReader]'s source the daemon's [MessageSource], with
+// one receiver, while SNS stays as configured (in-memory with --testing); each input line is handled
 // once, and the daemon stops by itself at the end of the input with exit code 0, even when some
 // messages FAILED (their results are logged). A read error on the input makes the exit code 1.
 func Main(name string, args []string, opts ...fx.Option) int {
@@ -104,7 +104,7 @@ func MainContext(ctx context.Context, name string, args []string, stdin io.Reade
 		appOpts = append(appOpts, fx.NopLogger)
 	}
 	if replay != nil {
-		appOpts = append(appOpts, fx.Decorate(replayBackend(replay)))
+		appOpts = append(appOpts, fx.Provide(replaySource(replay)))
 	}
 	app := fx.New(append(appOpts, opts...)...)
 	if err := app.Err(); err != nil {
@@ -256,19 +256,17 @@ consumer stops on a fatal error (e.g. the queue does not exist), 2 for a bad com
 `, strings.ToUpper(strings.ReplaceAll(c.name, "-", "_")))
 }
 
-// replayBackend returns a decorator that swaps the backend's queue for r and logs r's counts when
-// the app stops (after the daemon has drained).
-func replayBackend(r *ReplayReader) func(fx.Lifecycle, *Backend, *zap.Logger) *Backend {
-	return func(lc fx.Lifecycle, b *Backend, log *zap.Logger) *Backend {
-		rb := *b
-		rb.SQS, rb.Queue = r, r.QueueURL()
+// replaySource returns a constructor of r's source for the daemon; it logs r's counts when the
+// app stops (after the daemon has drained).
+func replaySource(r *ReplayReader) func(fx.Lifecycle, *Decoder, *zap.Logger) MessageSource {
+	return func(lc fx.Lifecycle, dec *Decoder, log *zap.Logger) MessageSource {
 		lc.Append(fx.StopHook(func() {
 			_ = r.Close()
 			s := r.Stats()
 			log.Info("replay finished", zap.String("input", r.QueueURL()), zap.Int64("lines", s.Lines),
 				zap.Int64("messages", s.Messages), zap.Int64("deleted", s.Deleted), zap.Int64("not_deleted", s.VisibilityChanges))
 		}))
-		return &rb
+		return r.Source(dec)
 	}
 }
 

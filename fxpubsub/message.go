@@ -41,7 +41,8 @@ type Message struct {
 	// has a receipt handle: nack it so the queue's redrive policy can dead-letter it.
 	Err error
 
-	settler settler
+	settler Settler
+	backoff BackoffPolicy // nil: the default policy
 }
 
 // ContentAs returns the content as *T when it has that type.
@@ -50,26 +51,34 @@ func ContentAs[T any](m *Message) (*T, bool) {
 	return v, ok
 }
 
-// settler deletes messages or changes their visibility; the consumer does it call by call, the
-// daemon in batches.
-type settler interface {
-	ack(ctx context.Context, m *Message) error
-	nack(ctx context.Context, m *Message, timeout time.Duration) error
-	backoff(m *Message) time.Duration
-}
-
 // Ack deletes the message from the queue.
-func (m *Message) Ack(ctx context.Context) error { return m.settler.ack(ctx, m) }
+func (m *Message) Ack(ctx context.Context) error { return m.settler.Ack(ctx, m) }
 
 // Nack makes the message visible again after timeout (0: at once), so it is redelivered.
 func (m *Message) Nack(ctx context.Context, timeout time.Duration) error {
-	return m.settler.nack(ctx, m, timeout)
+	return m.settler.Nack(ctx, m, timeout)
 }
 
-// NackBackoff makes the message visible again after the consumer's backoff policy's timeout for
-// its receive count.
+// NackBackoff makes the message visible again after the backoff policy's timeout for its receive
+// count (see [Message.Backoff]).
 func (m *Message) NackBackoff(ctx context.Context) error {
-	return m.settler.nack(ctx, m, m.settler.backoff(m))
+	return m.settler.Nack(ctx, m, m.Backoff())
+}
+
+// Extend keeps the message invisible for timeout more, from now: a handler that knows it will
+// take long can ask for time itself (the daemon's heartbeat does it for every handler).
+func (m *Message) Extend(ctx context.Context, timeout time.Duration) error {
+	return m.settler.Extend(ctx, m, timeout)
+}
+
+// Backoff returns the visibility timeout the backoff policy of the message's decoder gives it
+// for its receive count: what a FAILED message gets.
+func (m *Message) Backoff() time.Duration {
+	b := m.backoff
+	if b == nil {
+		b = defaultBackoff()
+	}
+	return b.Backoff(m.ReceiveCount)
 }
 
 // Process runs fn for the message and settles it the way the dispatcher would: it acks when fn

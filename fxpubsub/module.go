@@ -31,6 +31,7 @@ var Core = fx.Module("pubsub-core",
 		NewBackendFx,
 		NewProducerFx,
 		NewConsumerFx,
+		NewDecoderFx,
 		NewDispatcherFx,
 		NewDaemonFx,
 		NewTelemetryFx,
@@ -142,13 +143,18 @@ type ConsumerResult struct {
 
 // NewConsumerFx builds the consumer; it fails with [ErrNoQueue] when no queue is configured.
 func NewConsumerFx(p ConsumerParams) (ConsumerResult, error) {
-	opts, err := p.Config.consumerOptions()
-	if err != nil {
-		return ConsumerResult{}, err
-	}
-	c, err := NewConsumer(p.Backend.SQS, p.Registry, p.Backend.Queue, opts)
+	c, err := newConfiguredConsumer(p.Config, p.Backend, p.Registry)
 	if err != nil {
 		return ConsumerResult{}, err
 	}
 	return ConsumerResult{Consumer: c, Named: c}, nil
+}
+
+// newConfiguredConsumer builds the consumer of cfg's queue on the backend.
+func newConfiguredConsumer(cfg Config, b *Backend, registry *SchemaRegistry) (*Consumer, error) {
+	opts, err := cfg.consumerOptions()
+	if err != nil {
+		return nil, err
+	}
+	return NewConsumer(b.SQS, registry, b.Queue, opts)
 }

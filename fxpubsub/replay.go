@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
@@ -30,39 +28,39 @@ const ReplayScheme = "replay://"
 type ReplayStats struct {
 	// Lines is the number of non-blank lines read.
 	Lines int64
-	// Messages is the number of messages handed out by ReceiveMessage.
+	// Messages is the number of messages handed out by the source.
 	Messages int64
-	// Deleted counts delete entries (single or batched): messages acknowledged.
+	// Deleted counts acknowledged messages.
 	Deleted int64
-	// VisibilityChanges counts visibility-change entries: nacked (RETRIED, FAILED) or released
-	// messages and heartbeat extensions. A replay never redelivers them.
+	// VisibilityChanges counts nacked (RETRIED, FAILED) or released messages and visibility
+	// extensions. A replay never redelivers them.
 	VisibilityChanges int64
 	// Oversize is the number of lines cut at [MaxReplayLineSize].
 	Oversize int64
 }
 
-// ReplayReader is an [SQSClient] over JSON lines, for replaying messages locally: the daemon's
-// --stdin and --sqs-queue-url FILE. Each non-blank line is one message, either
+// ReplayReader replays messages from JSON lines, for running handlers locally: the daemon's
+// --stdin and --sqs-queue-url FILE. [ReplayReader.Source] makes it a [MessageSource]. Each
+// non-blank line is one message, either
 //
-//   - an SQS record, an object with a string "Body" and optionally "MessageId", "ReceiptHandle",
-//     "Attributes" and "MessageAttributes" (one element of `aws sqs receive-message` output), or
+//   - an SQS record, an object with a string "Body" and optionally "MessageId", "ReceiptHandle"
+//     and "Attributes" (one element of `aws sqs receive-message` output), or
 //   - a message body itself: a message JSON ({"mediaType": ..., ...}) or an SNS notification.
 //
-// ReceiveMessage hands out up to MaxNumberOfMessages lines as messages. Missing message ids become
-// "replay-<line number>" and missing receipt handles "replay-rh-<line number>";
-// ApproximateReceiveCount is always "1" (a replay is a first delivery) and SentTimestamp defaults
-// to the time the line was read. ReceiveMessage waits for input however long it takes (it ignores
-// WaitTimeSeconds, because a replay is a stream), returns early when its context is cancelled, and
-// returns [ErrEndOfInput] once every line has been handed out, which makes the daemon finish and
-// stop. A read error other than EOF also ends the input; [ReplayReader.Err] returns it.
+// Missing message ids become "replay-<line number>" and missing receipt handles
+// "replay-rh-<line number>"; ApproximateReceiveCount is always "1" (a replay is a first delivery)
+// and SentTimestamp defaults to the time the line was read. A receive waits for input however
+// long it takes (a replay is a stream) and returns early when its context is cancelled; once
+// every line has been handed out the source reports [MessageSource.EndOfInput], which makes the
+// daemon finish and stop. A read error other than EOF also ends the input; [ReplayReader.Err]
+// returns it.
 //
 // Bad input never stops a replay: a line that is not JSON, or is longer than
 // [MaxReplayLineSize] (cut to that size), is handed out as the body of a message, so the
 // dispatcher reports it FAILED.
 //
-// Deletes and visibility changes succeed and are counted ([ReplayReader.Stats]); nothing is ever
-// redelivered. GetQueueUrl returns [ReplayReader.QueueURL] for any name, and GetQueueAttributes
-// reports a VisibilityTimeout of 30 seconds.
+// The reader is the [Settler] of its messages: acks, nacks and extensions succeed and are counted
+// ([ReplayReader.Stats]); nothing is ever redelivered.
 //
 // Reading happens on a goroutine the reader starts on the first receive and stops at EOF or
 // [ReplayReader.Close]; a goroutine blocked in r.Read stays blocked until that Read returns
@@ -73,9 +71,10 @@ type ReplayReader struct {
 	now  func() time.Time
 	once sync.Once
 
-	lines chan sqstypes.Message // closed at end of input
-	done  chan struct{}         // closed by Close
+	lines chan Record   // closed at end of input
+	done  chan struct{} // closed by Close
 	close sync.Once
+	ended atomic.Bool // a receive found the input exhausted
 
 	mu  sync.Mutex
 	err error
@@ -83,7 +82,7 @@ type ReplayReader struct {
 	nLines, nMessages, nDeleted, nVisibility, nOversize atomic.Int64
 }
 
-var _ SQSClient = (*ReplayReader)(nil)
+var _ Settler = (*ReplayReader)(nil)
 
 // NewReplayReader returns a reader of r; name ("stdin", a file path) makes its queue URL,
 // "replay://<name>".
@@ -92,7 +91,7 @@ func NewReplayReader(r io.Reader, name string) *ReplayReader {
 		src:   r,
 		url:   ReplayScheme + name,
 		now:   time.Now,
-		lines: make(chan sqstypes.Message, 10),
+		lines: make(chan Record, 10),
 		done:  make(chan struct{}),
 	}
 }
@@ -115,7 +114,7 @@ func (r *ReplayReader) Err() error {
 	return r.err
 }
 
-// Close stops reading: later receives return [ErrEndOfInput]. It does not close the underlying
+// Close stops reading: the input ends for later receives. It does not close the underlying
 // reader. It is idempotent and returns nil.
 func (r *ReplayReader) Close() error {
 	r.close.Do(func() { close(r.done) })
@@ -177,39 +176,28 @@ func readLine(br *bufio.Reader) (line []byte, oversize bool, err error) {
 
 // replayRecord is an SQS record line.
 type replayRecord struct {
-	Body              *string                                   `json:"Body"`
-	MessageID         string                                    `json:"MessageId"`
-	ReceiptHandle     string                                    `json:"ReceiptHandle"`
-	MD5OfBody         string                                    `json:"MD5OfBody"`
-	Attributes        map[string]string                         `json:"Attributes"`
-	MessageAttributes map[string]sqstypes.MessageAttributeValue `json:"MessageAttributes"`
+	Body          *string           `json:"Body"`
+	MessageID     string            `json:"MessageId"`
+	ReceiptHandle string            `json:"ReceiptHandle"`
+	Attributes    map[string]string `json:"Attributes"`
 }
 
-// message turns one line into an SQS message.
-func (r *ReplayReader) message(line []byte, lineNo int, oversize bool) sqstypes.Message {
+// message turns one line into a record.
+func (r *ReplayReader) message(line []byte, lineNo int, oversize bool) Record {
 	n := strconv.Itoa(lineNo)
-	m := sqstypes.Message{
-		MessageId:     aws.String("replay-" + n),
-		ReceiptHandle: aws.String("replay-rh-" + n),
-		Body:          aws.String(string(line)),
-		Attributes:    map[string]string{},
-	}
+	m := Record{MessageID: "replay-" + n, ReceiptHandle: "replay-rh-" + n, Body: line, Attributes: map[string]string{}}
 	var rec replayRecord
 	if !oversize && bytes.HasPrefix(bytes.TrimSpace(line), []byte("{")) && json.Unmarshal(line, &rec) == nil && rec.Body != nil {
-		m.Body = rec.Body
+		m.Body = []byte(*rec.Body)
 		if rec.MessageID != "" {
-			m.MessageId = aws.String(rec.MessageID)
+			m.MessageID = rec.MessageID
 		}
 		if rec.ReceiptHandle != "" {
-			m.ReceiptHandle = aws.String(rec.ReceiptHandle)
-		}
-		if rec.MD5OfBody != "" {
-			m.MD5OfBody = aws.String(rec.MD5OfBody)
+			m.ReceiptHandle = rec.ReceiptHandle
 		}
 		for k, v := range rec.Attributes {
 			m.Attributes[k] = v
 		}
-		m.MessageAttributes = rec.MessageAttributes
 	}
 	m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)] = "1"
 	if _, ok := m.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)]; !ok {
@@ -218,86 +206,84 @@ func (r *ReplayReader) message(line []byte, lineNo int, oversize bool) sqstypes.
 	return m
 }
 
-// ReceiveMessage returns the next lines as messages: it waits for at least one, then adds those
-// already read, up to MaxNumberOfMessages (default 1, at most 10). It returns [ErrEndOfInput] when
-// the input is exhausted or the reader closed, and ctx's error when ctx ends first.
-func (r *ReplayReader) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+// receive returns the next lines as records: it waits for at least one, then adds those already
+// read, up to limit (at least 1, at most 10). It returns none once the input is exhausted or the
+// reader closed (and from then on [ReplayReader.Source]'s EndOfInput is true), and ctx's error
+// when ctx ends first.
+func (r *ReplayReader) receive(ctx context.Context, limit int) ([]Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r.once.Do(func() { go r.read() })
-	limit := 1
-	if in != nil && in.MaxNumberOfMessages > 0 {
-		limit = min(int(in.MaxNumberOfMessages), 10)
-	}
-	var msgs []sqstypes.Message
+	limit = min(max(limit, 1), 10)
+	var recs []Record
 	select {
 	case m, ok := <-r.lines:
 		if !ok {
-			return nil, ErrEndOfInput
+			r.ended.Store(true)
+			return nil, nil
 		}
-		msgs = append(msgs, m)
+		recs = append(recs, m)
 	case <-r.done:
-		return nil, ErrEndOfInput
+		r.ended.Store(true)
+		return nil, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 more:
-	for len(msgs) < limit {
+	for len(recs) < limit {
 		select {
 		case m, ok := <-r.lines:
 			if !ok {
 				break more
 			}
-			msgs = append(msgs, m)
+			recs = append(recs, m)
 		default:
 			break more
 		}
 	}
-	r.nMessages.Add(int64(len(msgs)))
-	return &sqs.ReceiveMessageOutput{Messages: msgs}, nil
+	r.nMessages.Add(int64(len(recs)))
+	return recs, nil
 }
 
-// DeleteMessage counts one delete.
-func (r *ReplayReader) DeleteMessage(context.Context, *sqs.DeleteMessageInput, ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+// Source returns the replay as a message source whose bodies dec decodes and r settles.
+func (r *ReplayReader) Source(dec *Decoder) MessageSource { return &lineSource{r: r, dec: dec} }
+
+type lineSource struct {
+	r   *ReplayReader
+	dec *Decoder
+}
+
+func (s *lineSource) Receive(ctx context.Context, limit int) ([]*Message, error) {
+	recs, err := s.r.receive(ctx, limit)
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	msgs := make([]*Message, len(recs))
+	for i, rec := range recs {
+		msgs[i] = s.dec.Decode(ctx, rec, s.r)
+	}
+	return msgs, nil
+}
+
+func (s *lineSource) EndOfInput() bool { return s.r.ended.Load() }
+
+func (s *lineSource) Name() string { return s.r.url }
+
+// Ack counts one delete.
+func (r *ReplayReader) Ack(context.Context, *Message) error {
 	r.nDeleted.Add(1)
-	return &sqs.DeleteMessageOutput{}, nil
+	return nil
 }
 
-// DeleteMessageBatch counts the entries and reports each as successful.
-func (r *ReplayReader) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
-	out := &sqs.DeleteMessageBatchOutput{Successful: make([]sqstypes.DeleteMessageBatchResultEntry, len(in.Entries))}
-	for i, e := range in.Entries {
-		out.Successful[i] = sqstypes.DeleteMessageBatchResultEntry{Id: e.Id}
-	}
-	r.nDeleted.Add(int64(len(in.Entries)))
-	return out, nil
-}
-
-// ChangeMessageVisibility counts one visibility change.
-func (r *ReplayReader) ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+// Nack counts one visibility change.
+func (r *ReplayReader) Nack(context.Context, *Message, time.Duration) error {
 	r.nVisibility.Add(1)
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
+	return nil
 }
 
-// ChangeMessageVisibilityBatch counts the entries and reports each as successful.
-func (r *ReplayReader) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
-	out := &sqs.ChangeMessageVisibilityBatchOutput{Successful: make([]sqstypes.ChangeMessageVisibilityBatchResultEntry, len(in.Entries))}
-	for i, e := range in.Entries {
-		out.Successful[i] = sqstypes.ChangeMessageVisibilityBatchResultEntry{Id: e.Id}
-	}
-	r.nVisibility.Add(int64(len(in.Entries)))
-	return out, nil
-}
-
-// GetQueueUrl returns [ReplayReader.QueueURL] whatever the name.
-func (r *ReplayReader) GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error) { //nolint:revive // SDK method name
-	return &sqs.GetQueueUrlOutput{QueueUrl: aws.String(r.url)}, nil
-}
-
-// GetQueueAttributes reports a VisibilityTimeout of 30 seconds.
-func (r *ReplayReader) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
-	return &sqs.GetQueueAttributesOutput{Attributes: map[string]string{
-		string(sqstypes.QueueAttributeNameVisibilityTimeout): "30",
-	}}, nil
+// Extend counts one visibility change.
+func (r *ReplayReader) Extend(context.Context, *Message, time.Duration) error {
+	r.nVisibility.Add(1)
+	return nil
 }

@@ -8,30 +8,48 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 )
 
-// receiveAll receives until ErrEndOfInput, failing on any other error.
-func receiveAll(t *testing.T, r *fxpubsub.ReplayReader, limit int32) []sqstypes.Message {
+// rawSource is r's source decoding with the raw envelope (any JSON body).
+func rawSource(t *testing.T, r *fxpubsub.ReplayReader) fxpubsub.MessageSource {
+	t.Helper()
+	reg, err := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := fxpubsub.NewDecoder(reg, fxpubsub.DecoderOptions{Envelope: fxpubsub.EnvelopeRaw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Source(dec)
+}
+
+// receiveAll receives until the end of input, failing on any error.
+func receiveAll(t *testing.T, r *fxpubsub.ReplayReader, limit int) []*fxpubsub.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var all []sqstypes.Message
+	src := rawSource(t, r)
+	var all []*fxpubsub.Message
 	for {
-		out, err := r.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{MaxNumberOfMessages: limit})
-		if errors.Is(err, fxpubsub.ErrEndOfInput) {
+		msgs, err := src.Receive(ctx, limit)
+		if err != nil {
+			t.Fatalf("Receive: %v", err)
+		}
+		if len(msgs) == 0 {
+			if !src.EndOfInput() {
+				t.Fatal("Receive returned no messages before the end of input")
+			}
 			return all
 		}
-		if err != nil {
-			t.Fatalf("ReceiveMessage: %v", err)
+		if src.EndOfInput() {
+			t.Fatal("EndOfInput before the last message was handed out")
 		}
-		if len(out.Messages) == 0 || len(out.Messages) > int(max(limit, 1)) {
-			t.Fatalf("ReceiveMessage returned %d messages, want 1..%d", len(out.Messages), max(limit, 1))
+		if len(msgs) > min(max(limit, 1), 10) {
+			t.Fatalf("Receive returned %d messages, want 1..%d", len(msgs), max(limit, 1))
 		}
-		all = append(all, out.Messages...)
+		all = append(all, msgs...)
 	}
 }
 
@@ -60,27 +78,27 @@ func TestReplayReaderLines(t *testing.T) {
 	}
 	for i, w := range want {
 		m := msgs[i]
-		if got := aws.ToString(m.MessageId); got != w.id {
+		if got := m.MessageID; got != w.id {
 			t.Errorf("message %d: id %q, want %q", i, got, w.id)
 		}
-		if got := aws.ToString(m.ReceiptHandle); got != w.rh {
+		if got := m.ReceiptHandle; got != w.rh {
 			t.Errorf("message %d: receipt handle %q, want %q", i, got, w.rh)
 		}
-		if got := aws.ToString(m.Body); got != w.body {
+		if got := string(m.Body); got != w.body {
 			t.Errorf("message %d: body %q, want %q", i, got, w.body)
 		}
-		if got := m.Attributes["ApproximateReceiveCount"]; got != "1" {
-			t.Errorf("message %d: ApproximateReceiveCount %q, want 1 (a replay is a first delivery)", i, got)
+		if got := m.ReceiveCount; got != 1 {
+			t.Errorf("message %d: ReceiveCount %d, want 1 (a replay is a first delivery)", i, got)
 		}
-		if m.Attributes["SentTimestamp"] == "" {
-			t.Errorf("message %d: no SentTimestamp", i)
+		if m.SentAt.IsZero() {
+			t.Errorf("message %d: no SentAt", i)
 		}
 	}
-	if got := msgs[1].Attributes["SentTimestamp"]; got != "1000" {
-		t.Errorf("record's SentTimestamp %q, want it kept (1000)", got)
+	if got := msgs[1].SentAt.UnixMilli(); got != 1000 {
+		t.Errorf("record's SentTimestamp %d, want it kept (1000)", got)
 	}
-	if got := aws.ToString(msgs[1].MessageAttributes["media_type"].StringValue); got != "x" {
-		t.Errorf("record's media_type attribute %q, want x", got)
+	if msgs[2].Err == nil || msgs[0].Err != nil {
+		t.Errorf("decode errors %v, %v: want only the line that is not JSON to fail", msgs[0].Err, msgs[2].Err)
 	}
 	if s := r.Stats(); s.Lines != 5 || s.Messages != 5 || s.Oversize != 0 {
 		t.Errorf("stats %+v, want 5 lines, 5 messages", s)
@@ -89,14 +107,15 @@ func TestReplayReaderLines(t *testing.T) {
 		t.Errorf("Err() = %v, want nil at EOF", err)
 	}
 	// Exhausted input stays exhausted.
-	if _, err := r.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{}); !errors.Is(err, fxpubsub.ErrEndOfInput) {
-		t.Fatalf("receive after the end: %v, want ErrEndOfInput", err)
+	src := rawSource(t, r)
+	if msgs, err := src.Receive(context.Background(), 10); err != nil || len(msgs) != 0 || !src.EndOfInput() {
+		t.Fatalf("receive after the end: %d messages, %v, end %v; want none, nil, true", len(msgs), err, src.EndOfInput())
 	}
 }
 
 func TestReplayReaderBatchLimit(t *testing.T) {
 	lines := strings.Repeat(`{"mediaType":"application/json"}`+"\n", 25)
-	for _, limit := range []int32{0, 1, 3, 10, 50} {
+	for _, limit := range []int{0, 1, 3, 10, 50} {
 		r := fxpubsub.NewReplayReader(strings.NewReader(lines), "batch")
 		if got := len(receiveAll(t, r, limit)); got != 25 {
 			t.Errorf("limit %d: got %d messages, want 25", limit, got)
@@ -120,13 +139,13 @@ func TestReplayReaderOversizeLine(t *testing.T) {
 	if len(msgs) != 4 {
 		t.Fatalf("got %d messages, want 4 (an oversize line must not stop the replay)", len(msgs))
 	}
-	if got := len(aws.ToString(msgs[1].Body)); got != fxpubsub.MaxReplayLineSize {
+	if got := len(msgs[1].Body); got != fxpubsub.MaxReplayLineSize {
 		t.Errorf("oversize line handed out with %d bytes, want it cut to %d", got, fxpubsub.MaxReplayLineSize)
 	}
-	if got := aws.ToString(msgs[2].Body); got != exact {
+	if got := string(msgs[2].Body); got != exact {
 		t.Errorf("a line of exactly MaxReplayLineSize bytes was changed (len %d)", len(got))
 	}
-	if got := aws.ToString(msgs[3].Body); got != "last" {
+	if got := string(msgs[3].Body); got != "last" {
 		t.Errorf("line after the oversize one: %q, want last", got)
 	}
 	if s := r.Stats(); s.Oversize != 1 {
@@ -167,7 +186,7 @@ func TestReplayReaderHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := r.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{MaxNumberOfMessages: 10})
+		_, err := rawSource(t, r).Receive(ctx, 10)
 		errc <- err
 	}()
 	cancel() // nothing was written: the receive must give up
@@ -186,7 +205,7 @@ func TestReplayReaderHonoursContext(t *testing.T) {
 		_ = pw.Close()
 	}()
 	msgs := receiveAll(t, r, 10)
-	if len(msgs) != 1 || aws.ToString(msgs[0].Body) != "later" {
+	if len(msgs) != 1 || string(msgs[0].Body) != "later" {
 		t.Fatalf("got %+v, want the one line written later", msgs)
 	}
 }
@@ -194,9 +213,13 @@ func TestReplayReaderHonoursContext(t *testing.T) {
 func TestReplayReaderCloseEndsInput(t *testing.T) {
 	pr, pw := io.Pipe()
 	r := fxpubsub.NewReplayReader(pr, "pipe")
+	src := rawSource(t, r)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := r.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{})
+		msgs, err := src.Receive(context.Background(), 10)
+		if err == nil && (len(msgs) != 0 || !src.EndOfInput()) {
+			err = errors.New("messages or no end of input after Close")
+		}
 		errc <- err
 	}()
 	if err := r.Close(); err != nil {
@@ -205,8 +228,8 @@ func TestReplayReaderCloseEndsInput(t *testing.T) {
 	_ = r.Close() // idempotent
 	select {
 	case err := <-errc:
-		if !errors.Is(err, fxpubsub.ErrEndOfInput) {
-			t.Fatalf("receive after Close: %v, want ErrEndOfInput", err)
+		if err != nil {
+			t.Fatalf("receive after Close: %v, want the end of input", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not end a waiting receive")
@@ -214,41 +237,21 @@ func TestReplayReaderCloseEndsInput(t *testing.T) {
 	_ = pw.Close() // unblocks the reader goroutine's Read
 }
 
-func TestReplayReaderSettlesAndDescribesQueue(t *testing.T) {
+func TestReplayReaderSettles(t *testing.T) {
 	ctx := context.Background()
-	r := fxpubsub.NewReplayReader(strings.NewReader(""), "q")
-	url := r.QueueURL()
-	if url != "replay://q" {
+	r := fxpubsub.NewReplayReader(strings.NewReader(`{"a":1}`+"\n"+`{"b":2}`+"\n"), "q")
+	if url := r.QueueURL(); url != "replay://q" {
 		t.Fatalf("QueueURL %q", url)
 	}
-	gu, err := r.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("anything")})
-	if err != nil || aws.ToString(gu.QueueUrl) != url {
-		t.Fatalf("GetQueueUrl = %v, %v", gu, err)
+	msgs := receiveAll(t, r, 10)
+	if len(msgs) != 2 {
+		t.Fatalf("got %d messages", len(msgs))
 	}
-	ga, err := r.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url})
-	if err != nil || ga.Attributes["VisibilityTimeout"] != "30" {
-		t.Fatalf("GetQueueAttributes = %v, %v", ga, err)
-	}
-	if _, err := r.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: aws.String("a")}); err != nil {
+	if err := errors.Join(msgs[0].Ack(ctx), msgs[1].Nack(ctx, time.Second), msgs[1].Extend(ctx, time.Second), msgs[1].NackBackoff(ctx)); err != nil {
 		t.Fatal(err)
 	}
-	db, err := r.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: []sqstypes.DeleteMessageBatchRequestEntry{
-		{Id: aws.String("1"), ReceiptHandle: aws.String("b")}, {Id: aws.String("2"), ReceiptHandle: aws.String("c")},
-	}})
-	if err != nil || len(db.Successful) != 2 || len(db.Failed) != 0 || aws.ToString(db.Successful[1].Id) != "2" {
-		t.Fatalf("DeleteMessageBatch = %+v, %v", db, err)
-	}
-	if _, err := r.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: aws.String("d")}); err != nil {
-		t.Fatal(err)
-	}
-	cb, err := r.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &url, Entries: []sqstypes.ChangeMessageVisibilityBatchRequestEntry{
-		{Id: aws.String("1"), ReceiptHandle: aws.String("e")},
-	}})
-	if err != nil || len(cb.Successful) != 1 {
-		t.Fatalf("ChangeMessageVisibilityBatch = %+v, %v", cb, err)
-	}
-	if s := r.Stats(); s.Deleted != 3 || s.VisibilityChanges != 2 {
-		t.Fatalf("stats %+v, want 3 deleted and 2 visibility changes", s)
+	if s := r.Stats(); s.Deleted != 1 || s.VisibilityChanges != 3 {
+		t.Fatalf("stats %+v, want 1 deleted and 3 visibility changes", s)
 	}
 }
 
@@ -270,7 +273,7 @@ func TestReplayThroughDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumer, err := fxpubsub.NewConsumer(r, registry, r.QueueURL(), fxpubsub.ConsumerOptions{})
+	dec, err := fxpubsub.NewDecoder(registry, fxpubsub.DecoderOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +282,7 @@ func TestReplayThroughDaemon(t *testing.T) {
 		func(_ context.Context, _ *fxpubsub.Message, res fxpubsub.Result) { results <- res.Type },
 	}})
 	stopped := make(chan error, 1)
-	d := fxpubsub.NewDaemon(consumer, dispatcher, fxpubsub.DaemonOptions{Receivers: 1, OnStopped: func(err error) { stopped <- err }})
+	d := fxpubsub.NewSourceDaemon(r.Source(dec), dispatcher, fxpubsub.DaemonOptions{Receivers: 1, OnStopped: func(err error) { stopped <- err }})
 	ctx := context.Background()
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)

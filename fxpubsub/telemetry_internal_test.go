@@ -20,9 +20,9 @@ import (
 // nopSettler settles nothing, so the dispatcher is measured alone.
 type nopSettler struct{}
 
-func (nopSettler) ack(context.Context, *Message) error                 { return nil }
-func (nopSettler) nack(context.Context, *Message, time.Duration) error { return nil }
-func (nopSettler) backoff(*Message) time.Duration                      { return time.Second }
+func (nopSettler) Ack(context.Context, *Message) error                   { return nil }
+func (nopSettler) Nack(context.Context, *Message, time.Duration) error   { return nil }
+func (nopSettler) Extend(context.Context, *Message, time.Duration) error { return nil }
 
 func dispatchRig(tb testing.TB, tel *Telemetry, logger *zap.Logger) (*Dispatcher, *Message) {
 	tb.Helper()
@@ -38,7 +38,7 @@ func dispatchRig(tb testing.TB, tel *Telemetry, logger *zap.Logger) (*Dispatcher
 	m := &Message{
 		MediaType: orderMT, Content: &orderCreated{URI: "https://orders/1", OrderID: "1"}, MessageID: "m-1", ReceiptHandle: "rh-1", ReceiveCount: 1,
 		Opaque:  Opaque{OpaqueRequestID: "req-1", OpaquePublished: "1700000000.123456", OpaqueTraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-		settler: nopSettler{},
+		settler: nopSettler{}, backoff: NaiveBackoff{Timeout: time.Second},
 	}
 	return d, m
 }

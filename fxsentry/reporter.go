@@ -297,3 +297,16 @@ func (b *releaseOnClose) Close() error {
 	b.once.Do(b.release)
 	return err
 }
+
+// Flush waits until pending events are sent, at most the flush timeout or until ctx is done, and
+// reports whether they all were. Unlike Close it keeps the reporter usable: an AWS Lambda
+// function flushes before each invocation returns, because Lambda freezes the process between
+// invocations. A disabled Reporter's returns true at once.
+func (r *Reporter) Flush(ctx context.Context) bool {
+	if r == nil || r.client == nil {
+		return true
+	}
+	fctx, cancel := context.WithTimeout(ctx, r.flushTimeout)
+	defer cancel()
+	return r.client.FlushWithContext(fctx)
+}

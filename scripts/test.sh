@@ -9,7 +9,8 @@
 #                                            # (./..., ./x, github.com/...) also select what is vetted
 #
 # Exports for the tests: PUBSUB_FAUXQS_ENDPOINT, PUBSUB_MOTO_ENDPOINT, AWS_REGION=us-east-1,
-# AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_EC2_METADATA_DISABLED=true.
+# AWS_ACCESS_KEY_ID=test, AWS_SECRET_ACCESS_KEY=test, AWS_EC2_METADATA_DISABLED=true, and
+# PUBSUB_RIE (the AWS Lambda Runtime Interface Emulator, built by scripts/rie-build.sh).
 # Each run uses its own state dir under .emulator/, so concurrent runs don't share servers; it is
 # removed after a passing run and kept (with the emulator logs) after a failing one.
 set -euo pipefail
@@ -53,6 +54,9 @@ if [ "${#pkgs[@]}" -eq 0 ]; then
   vet_pkgs=(./...)
   test_args+=(./...)
 fi
+
+PUBSUB_RIE="$(scripts/rie-build.sh)"
+export PUBSUB_RIE
 
 t0=$SECONDS
 # Start both emulators at once; fauxqs may need a one-time `npm ci` (about 10-30 s).

@@ -225,11 +225,11 @@ func TestNaive(t *testing.T) {
 	reg, _ := fxpubsub.NewSchemaRegistry(fxpubsub.DefaultRegistryConfig())
 	replay := fxpubsub.NewReplayReader(strings.NewReader(r.stdout), "stdin")
 	defer replay.Close()
-	c, err := fxpubsub.NewConsumer(replay, reg, replay.QueueURL(), fxpubsub.ConsumerOptions{Envelope: fxpubsub.EnvelopeNaive})
+	dec, err := fxpubsub.NewDecoder(reg, fxpubsub.DecoderOptions{Envelope: fxpubsub.EnvelopeNaive})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := c.Consume(context.Background())
+	msgs, err := replay.Source(dec).Receive(context.Background(), 10)
 	if err != nil || len(msgs) != 1 || msgs[0].Err != nil || msgs[0].MediaType != fxpubsub.Changed("FooBar") {
 		t.Fatalf("replayed %v %v", msgs, err)
 	}
