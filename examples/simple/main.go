@@ -34,12 +34,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if !queueGiven(args, os.Environ()) {
 		// The demo: in-memory backend, quiet logs (a later --set logging.level=... wins), and a
-		// few messages to handle.
+		// few messages to handle. Say so, so that a mistyped queue setting is noticed.
+		fmt.Fprintln(stderr, fallbackNote)
 		args = append([]string{"--testing", "--set", "logging.level=warn"}, args...)
 		opts = append(opts, demo(demoMessages))
 	}
 	return fxpubsub.MainContext(ctx, name, args, stdin, stdout, stderr, opts...)
 }
+
+// fallbackNote is printed on stderr when run falls back to the in-memory demo.
+const fallbackNote = "example: no queue given (--sqs-queue-url, --stdin, --config, " +
+	"--set sqs_consumer.sqs_queue_url=..., EXAMPLE__SQS_CONSUMER__SQS_QUEUE_URL or EXAMPLE__SETTINGS), " +
+	"so this is the demo on the in-memory backend: it publishes a few messages to itself and exits"
 
 // demo publishes n messages once the app has started, from a goroutine the start hook starts and
 // the stop hook waits for (hooks only schedule work), and shuts the app down (exit code 0) once n

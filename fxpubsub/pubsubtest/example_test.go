@@ -3,6 +3,7 @@ package pubsubtest_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/fx"
@@ -69,8 +70,15 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
+	// Results come in completion order, and the payment can finish before the invoice handler
+	// that published it has returned: print them sorted.
+	lines := make([]string, 0, len(handled))
 	for _, h := range handled {
-		fmt.Println("handled:", h.MediaType, h.Result.Type)
+		lines = append(lines, fmt.Sprint("handled: ", h.MediaType, " ", h.Result.Type))
+	}
+	slices.Sort(lines)
+	for _, l := range lines {
+		fmt.Println(l)
 	}
 	for _, p := range rec.Published() {
 		fmt.Println("published:", p.MediaType, p.URI(), p.Opaque.Get(fxpubsub.OpaqueRequestID))

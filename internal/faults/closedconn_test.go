@@ -81,6 +81,11 @@ func TestNoClosedConnectionFailures(t *testing.T) {
 	for _, e := range tracer.Events() {
 		t.Errorf("connection event: %s", e)
 	}
+	// Requests that never left (a keep-alive connection closing as it was handed out) are not
+	// failures: the receive and settle counts above say whether anything was lost or stalled.
+	for _, e := range tracer.Notes() {
+		t.Logf("connection note (harmless, the request never reached the server): %s", e)
+	}
 }
 
 // startFauxqs starts a private fauxqs (stopped in t.Cleanup) when the emulators are available

@@ -21,6 +21,7 @@ type ConnTracer struct {
 	nextID atomic.Int64
 	mu     sync.Mutex
 	events []string // reads that failed, with the closer's stack when the close was local
+	notes  []string // harmless events: requests that never reached the server (see Notes)
 	max    int
 }
 
@@ -45,11 +46,30 @@ func (c *ConnTracer) Events() []string {
 	return append([]string(nil), c.events...)
 }
 
+// Notes returns the harmless events: a request whose write failed before a byte of it left, on a
+// connection this process had already closed and before any response. That is the pool handing
+// out a keep-alive connection the transport was closing at that moment (the server's idle
+// timeout; it shows under load): the request never reached the server, so no message was
+// received or stalled, and the call is repeated on a new connection.
+func (c *ConnTracer) Notes() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.notes...)
+}
+
 func (c *ConnTracer) record(s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.events) < c.max {
 		c.events = append(c.events, s)
+	}
+}
+
+func (c *ConnTracer) note(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.notes) < c.max {
+		c.notes = append(c.notes, s)
 	}
 }
 
@@ -89,9 +109,14 @@ func (t *tracedConn) Write(p []byte) (int, error) {
 	n, err := t.Conn.Write(p)
 	if err != nil {
 		t.mu.Lock()
-		closedAt := t.closedAt
+		closedAt, stack := t.closedAt, t.closeStack
 		t.mu.Unlock()
-		t.tracer.record(fmt.Sprintf("conn %d (%s): write of %d bytes failed after %d: %v (closed locally %s ago)", t.id, t.LocalAddr(), len(p), n, err, since(closedAt)))
+		msg := fmt.Sprintf("conn %d (%s): write of %d bytes failed after %d: %v (closed locally %s ago by:\n%s)", t.id, t.LocalAddr(), len(p), n, err, since(closedAt), stack)
+		if n == 0 && !closedAt.IsZero() && closedConnError(err) {
+			t.tracer.note(msg)
+		} else {
+			t.tracer.record(msg)
+		}
 	}
 	return n, err
 }
@@ -106,8 +131,15 @@ func (c *ConnTracer) TraceBodies(rt http.RoundTripper) http.RoundTripper {
 			GotFirstResponseByte: func() { gotResp.Store(int64(time.Since(start))) },
 			WroteRequest: func(info httptrace.WroteRequestInfo) {
 				if info.Err != nil {
-					c.record(fmt.Sprintf("writing the request of %s failed %s after it started (first response byte after %s): %T %v",
-						op, since(start), time.Duration(gotResp.Load()), info.Err, info.Err))
+					msg := fmt.Sprintf("writing the request of %s failed %s after it started (first response byte after %s): %T %v",
+						op, since(start), time.Duration(gotResp.Load()), info.Err, info.Err)
+					// Before any response, on a connection already closed here: see Notes. The bug
+					// this tracer was built for fails after the response has started, with io.EOF.
+					if gotResp.Load() == 0 && closedConnError(info.Err) {
+						c.note(msg)
+					} else {
+						c.record(msg)
+					}
 				}
 			},
 		}))
@@ -128,6 +160,12 @@ func (t *tracedConn) Close() error {
 	}
 	t.mu.Unlock()
 	return t.Conn.Close()
+}
+
+// closedConnError: net.ErrClosed, also inside net/http's requestBodyReadError, which does not
+// unwrap.
+func closedConnError(err error) bool {
+	return errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), net.ErrClosed.Error())
 }
 
 func isEOF(err error) bool { return err != nil && err.Error() == "EOF" }
