@@ -34,6 +34,9 @@ type ConsumerOptions struct {
 	// EnvelopeChecks guard against forged SNS envelopes (codec envelope only; default: none). A
 	// body they refuse is returned with Err set, never decoded.
 	EnvelopeChecks EnvelopeChecks
+	// LargePayloads resolves large-message pointers (section large_payload; default nil: a pointer
+	// is FAILED with a *PayloadError).
+	LargePayloads *PayloadStore // large payload hook
 }
 
 // Consumer receives messages from one SQS queue (the original's sqs_consumer).
@@ -123,6 +126,7 @@ func (c *Consumer) receive(ctx context.Context, limit int, s settler, wait time.
 		MaxNumberOfMessages:         int32(limit),
 		WaitTimeSeconds:             int32(wait / time.Second),
 		MessageSystemAttributeNames: receiveAttributes,
+		MessageAttributeNames:       sizeAttributeNames, // large payload hook
 	}
 	if c.opts.VisibilityTimeout > 0 {
 		in.VisibilityTimeout = visibilitySeconds(c.opts.VisibilityTimeout)
@@ -158,7 +162,7 @@ func (c *Consumer) newMessage(ctx context.Context, raw *sqstypes.Message, s sett
 		}
 	}
 	m.MessageGroupID = raw.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]
-	d, sns, err := decodeChecked(ctx, c.opts.Envelope, c.registry, c.guard, body)
+	d, sns, err := c.decodeMessage(ctx, raw, body, m) // large payload hook (was decodeChecked)
 	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = d.MediaType, d.Content, d.Opaque, d.URI, err
 	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
 	if m.Opaque == nil {
@@ -177,6 +181,7 @@ func (c *Consumer) ack(ctx context.Context, m *Message) error {
 	if err != nil {
 		return fmt.Errorf("ack message %s: %w", m.MessageID, err)
 	}
+	c.opts.LargePayloads.payloadAcked(ctx, m.payload, nil) // large payload hook
 	return nil
 }
 

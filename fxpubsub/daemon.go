@@ -118,6 +118,7 @@ func (d *Daemon) run() {
 	}
 	d.fifo = isFIFOQueue(d.queueURL)
 	d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
+	d.deletes.payloads = d.consumer.opts.LargePayloads // large payload hook
 	d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 	for range d.opts.Concurrency {
 		d.workers.Add(1)
@@ -223,7 +224,7 @@ func (d *Daemon) releaseMessage(m *Message) {
 // queued for the batchers and returns at once.
 func (d *Daemon) ack(_ context.Context, m *Message) error {
 	d.inflight.remove(m)
-	if !d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle}) {
+	if !d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, payload: m.payload}) { // large payload hook
 		return errBatcherClosed
 	}
 	return nil

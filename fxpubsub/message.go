@@ -40,6 +40,7 @@ type Message struct {
 	Err error
 
 	settler settler
+	payload *PayloadPointer // the S3 payload it was read from, if any (large payload hook)
 }
 
 // ContentAs returns the content as *T when it has that type.

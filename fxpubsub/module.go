@@ -29,6 +29,7 @@ var Core = fx.Module("pubsub-core",
 		LoadConfig,
 		NewRegistryFx,
 		NewBackendFx,
+		NewPayloadStoreFx, // large payload hook
 		NewProducerFx,
 		NewConsumerFx,
 		NewDispatcherFx,
@@ -99,8 +100,9 @@ type ProducerParams struct {
 	Metadata  fxconfig.Metadata
 	Backend   *Backend
 	Registry  *SchemaRegistry
-	Logger    *zap.Logger `optional:"true"`
-	Telemetry *Telemetry  `optional:"true"`
+	Logger    *zap.Logger   `optional:"true"`
+	Telemetry *Telemetry    `optional:"true"`
+	Payloads  *PayloadStore `optional:"true"` // large payload hook
 }
 
 // ProducerResult provides the producer unnamed and as sns_producer.
@@ -121,6 +123,7 @@ func NewProducerFx(p ProducerParams) ProducerResult {
 		Skip: skip, Opaque: NewOpaque(p.Config.Opaque), Logger: p.Logger, MaxAttempts: p.Config.Producer.MaxAttempts,
 		DeferredBatchSize: p.Config.Producer.DeferredBatchSize,
 		Telemetry:         p.Telemetry,
+		LargePayloads:     p.Payloads, // large payload hook
 	})
 	return ProducerResult{Producer: prod, Named: prod}
 }
@@ -131,6 +134,7 @@ type ConsumerParams struct {
 	Config   Config
 	Backend  *Backend
 	Registry *SchemaRegistry
+	Payloads *PayloadStore `optional:"true"` // large payload hook
 }
 
 // ConsumerResult provides the consumer unnamed and as sqs_consumer.
@@ -146,6 +150,7 @@ func NewConsumerFx(p ConsumerParams) (ConsumerResult, error) {
 	if err != nil {
 		return ConsumerResult{}, err
 	}
+	opts.LargePayloads = p.Payloads // large payload hook
 	c, err := NewConsumer(p.Backend.SQS, p.Registry, p.Backend.Queue, opts)
 	if err != nil {
 		return ConsumerResult{}, err
