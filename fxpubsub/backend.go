@@ -31,8 +31,10 @@ const (
 // configured topic created and the queue subscribed to all of them, so an app runs with no AWS.
 // Apps may replace it with fx.Decorate.
 type Backend struct {
-	SNS    SNSClient
-	SQS    SQSClient
+	SNS SNSClient
+	SQS SQSClient
+	// S3 stores large messages (section large_payload); nil when that section is off.
+	S3     S3Client // large payload hook
 	Topics *TopicMap
 	// Queue is the configured queue (URL or name); in testing mode the in-memory queue's URL.
 	Queue string
@@ -50,7 +52,11 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 		return nil, err
 	}
 	if meta.Testing {
-		return newMemoryBackend(ctx, cfg, topics)
+		b, err := newMemoryBackend(ctx, cfg, topics)
+		if err == nil && cfg.LargePayload.Enabled() { // large payload hook
+			err = memoryBuckets(ctx, b, cfg.LargePayload)
+		}
+		return b, err
 	}
 	snsc, err := NewSNSClient(ctx, AWSOptions{
 		EndpointURL: cfg.Producer.EndpointURL, Region: cfg.Producer.RegionName, Profile: cfg.Producer.ProfileName,
@@ -68,7 +74,13 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 	if err != nil {
 		return nil, fmt.Errorf("sqs client: %w", err)
 	}
-	return &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}, nil
+	b := &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}
+	if cfg.LargePayload.Enabled() { // large payload hook
+		if b.S3, err = newS3Client(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.

@@ -18,6 +18,7 @@ type Config struct {
 	MessageContext MessageContextConfig // section sqs_message_context
 	Dispatcher     DispatcherConfig     // section sqs_message_dispatcher
 	Registry       RegistryConfig       // section pubsub_message_schema_registry
+	LargePayload   LargePayloadConfig   // section large_payload (large payload hook)
 	// Topics is section sns_topic_arns as loaded: default, mappings and per-lifecycle nested keys
 	// (see [NewTopicMap]).
 	Topics map[string]any
@@ -178,6 +179,7 @@ func DefaultConfig() Config {
 		Envelope:       EnvelopeConfig{StrategyName: "codec"},
 		MessageContext: MessageContextConfig{EnableTTL: true, InitialTTL: 32},
 		Registry:       DefaultRegistryConfig(),
+		LargePayload:   LargePayloadConfig{Threshold: DefaultPayloadThreshold, MaxFetchSize: DefaultMaxFetchSize, FetchTimeout: DefaultFetchTimeout}, // large payload hook
 		Topics:         map[string]any{},
 		Opaque:         map[string]string{},
 	}
@@ -197,6 +199,7 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 		{"sqs_message_context", &cfg.MessageContext},
 		{"sqs_message_dispatcher", &cfg.Dispatcher},
 		{"pubsub_message_schema_registry", &cfg.Registry},
+		{"large_payload", &cfg.LargePayload}, // large payload hook
 	}
 	for _, sec := range sections {
 		if err := s.Unmarshal(sec.name, sec.dst); err != nil {
@@ -249,6 +252,7 @@ func (c Config) Validate() error {
 		{"sqs_message_context", c.MessageContext},
 		{"sqs_message_dispatcher", c.Dispatcher},
 		{"pubsub_message_schema_registry", c.Registry},
+		{"large_payload", c.LargePayload}, // large payload hook
 	} {
 		errs = append(errs, fxconfig.Validate(sec.name, sec.v))
 	}

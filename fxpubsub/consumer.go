@@ -33,6 +33,9 @@ type ConsumerOptions struct {
 	// EnvelopeChecks guard against forged SNS envelopes (codec envelope only; default: none). A
 	// body they refuse is returned with Err set, never decoded.
 	EnvelopeChecks EnvelopeChecks
+	// LargePayloads resolves large-message pointers (section large_payload; default nil: a pointer
+	// is FAILED with a *PayloadError).
+	LargePayloads *PayloadStore
 }
 
 // Consumer receives messages from one SQS queue (the original's sqs_consumer).
@@ -64,7 +67,7 @@ func NewConsumer(client SQSClient, registry *SchemaRegistry, queue string, opts 
 	if opts.Wait < 0 || opts.Wait > 20*time.Second {
 		return nil, fmt.Errorf("sqs_consumer.wait_seconds: must be between 0 and 20, got %v", opts.Wait.Seconds())
 	}
-	dec, err := NewDecoder(registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff})
+	dec, err := NewDecoder(registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff, LargePayloads: opts.LargePayloads})
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +127,7 @@ func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.
 		MaxNumberOfMessages:         int32(min(max(limit, 1), 10)),
 		WaitTimeSeconds:             int32(wait / time.Second),
 		MessageSystemAttributeNames: receiveAttributes,
+		MessageAttributeNames:       sizeAttributeNames, // the large-payload size attributes
 	}
 	if c.opts.VisibilityTimeout > 0 {
 		in.VisibilityTimeout = visibilitySeconds(c.opts.VisibilityTimeout)
@@ -138,6 +142,7 @@ func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.
 		msgs[i] = c.decoder.Decode(ctx, Record{
 			MessageID: aws.ToString(raw.MessageId), ReceiptHandle: aws.ToString(raw.ReceiptHandle),
 			Body: []byte(aws.ToString(raw.Body)), Attributes: raw.Attributes,
+			MessageAttributes: stringAttributes(raw.MessageAttributes),
 		}, s)
 	}
 	return msgs, nil
@@ -156,6 +161,7 @@ func (s callSettler) Ack(ctx context.Context, m *Message) error {
 	if err != nil {
 		return fmt.Errorf("ack message %s: %w", m.MessageID, err)
 	}
+	s.c.opts.LargePayloads.payloadAcked(ctx, m.payload, nil)
 	return nil
 }
 

@@ -137,6 +137,7 @@ func (d *Daemon) run() {
 		}
 		d.fifo = isFIFOQueue(d.queueURL)
 		d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
+		d.deletes.payloads = d.consumer.opts.LargePayloads
 		d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 		d.src = d.consumer.Source(batchSettler{d})
 	}
@@ -250,7 +251,7 @@ type batchSettler struct{ d *Daemon }
 // Ack queues a delete.
 func (s batchSettler) Ack(_ context.Context, m *Message) error {
 	s.d.inflight.remove(m)
-	if !s.d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle}) {
+	if !s.d.deletes.add(settleEntry{messageID: m.MessageID, receiptHandle: m.ReceiptHandle, payload: m.payload}) {
 		return errBatcherClosed
 	}
 	return nil

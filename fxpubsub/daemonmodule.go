@@ -70,6 +70,7 @@ type DaemonParams struct {
 	// Source, when the graph has one, is what the daemon consumes instead of the configured
 	// queue (Main provides a replay's this way).
 	Source    MessageSource `optional:"true"`
+	Payloads  *PayloadStore `optional:"true"` // large_payload: resolves S3 pointers
 	Logger    *zap.Logger   `optional:"true"`
 	Telemetry *Telemetry    `optional:"true"`
 }
@@ -92,7 +93,7 @@ func NewDaemonFx(p DaemonParams) (*Daemon, error) {
 	if p.Source != nil {
 		d = NewSourceDaemon(p.Source, p.Dispatcher, opts)
 	} else {
-		c, err := newConfiguredConsumer(p.Config, p.Backend, p.Registry)
+		c, err := newConfiguredConsumer(p.Config, p.Backend, p.Registry, p.Payloads)
 		if err != nil {
 			return nil, err
 		}
@@ -102,12 +103,20 @@ func NewDaemonFx(p DaemonParams) (*Daemon, error) {
 	return d, nil
 }
 
+// DecoderParams are what [NewDecoderFx] takes from the graph.
+type DecoderParams struct {
+	fx.In
+	Config   Config
+	Registry *SchemaRegistry
+	Payloads *PayloadStore `optional:"true"` // large_payload: resolves S3 pointers
+}
+
 // NewDecoderFx builds the [Decoder] of the configured envelope, envelope checks and backoff
 // policy: what a replay or an AWS Lambda function decodes with (the consumer builds the same).
-func NewDecoderFx(cfg Config, registry *SchemaRegistry) (*Decoder, error) {
-	opts, err := cfg.consumerOptions()
+func NewDecoderFx(p DecoderParams) (*Decoder, error) {
+	opts, err := p.Config.consumerOptions()
 	if err != nil {
 		return nil, err
 	}
-	return NewDecoder(registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff})
+	return NewDecoder(p.Registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff, LargePayloads: p.Payloads})
 }

@@ -19,6 +19,9 @@ type DecoderOptions struct {
 	// Backoff decides the visibility timeout of a FAILED message and of [Message.NackBackoff]
 	// (default NaiveBackoff{5 s}).
 	Backoff BackoffPolicy
+	// LargePayloads resolves S3 pointers of large messages (section large_payload; default nil: a
+	// pointer message is FAILED with a *PayloadError).
+	LargePayloads *PayloadStore
 }
 
 // Record is one received message as every source sees it, before decoding: what the SQS API,
@@ -33,6 +36,9 @@ type Record struct {
 	// Attributes are SQS system attributes by name; ApproximateReceiveCount, SentTimestamp (epoch
 	// milliseconds) and MessageGroupId are read, the rest ignored.
 	Attributes map[string]string
+	// MessageAttributes are the message attributes' string values by name; only the large-payload
+	// size attributes (ExtendedPayloadSize, SQSLargePayloadSize) are read.
+	MessageAttributes map[string]string
 }
 
 // Decoder builds a [*Message] from a [Record]: the one way a received body becomes a message,
@@ -91,7 +97,7 @@ func (d *Decoder) Decode(ctx context.Context, rec Record, s Settler) *Message {
 		}
 	}
 	m.MessageGroupID = rec.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]
-	dec, sns, err := decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, rec.Body)
+	dec, sns, err := d.decodeBody(ctx, rec, m)
 	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = dec.MediaType, dec.Content, dec.Opaque, dec.URI, err
 	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
 	if m.Opaque == nil {

@@ -432,3 +432,38 @@ func TestScanHeadAllocations(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePayloadPointer: the pointer parser never panics; what it accepts names a non-empty
+// bucket and key, and our own pointer body for them parses back to the same pointer.
+func FuzzParsePayloadPointer(f *testing.F) {
+	for _, s := range []string{
+		`["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"b","s3Key":"k"}]`,
+		`["software.amazon.payloadoffloading.PayloadS3Pointer", {"s3BucketName": "b", "s3Key": "k"}]`,
+		`["com.amazon.sqs.javamessaging.MessageS3Pointer",{"s3Key":"k","s3BucketName":"b"}]`,
+		`["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"b\u0000","s3Key":"\ud800"}]`,
+		`["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":null,"s3Key":"k"}]`,
+		`[`, `[]`, `{}`, `["x",{}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := ParsePayloadPointer(body)
+		if err != nil {
+			var pe *PayloadError
+			if !errors.As(err, &pe) || pe.Op != PayloadMalformed {
+				t.Fatalf("error %v is not a malformed-pointer *PayloadError", err)
+			}
+			return
+		}
+		if p.Bucket == "" || p.Key == "" {
+			t.Fatalf("accepted %q with an empty bucket or key: %+v", body, p)
+		}
+		if !looksLikePointer(body) {
+			t.Fatalf("accepted %q but looksLikePointer says no: the consumer would not resolve it", body)
+		}
+		again, err := ParsePayloadPointer([]byte(p.Body()))
+		if err != nil || again != p {
+			t.Fatalf("our body for %+v parses to %+v, %v", p, again, err)
+		}
+	})
+}

@@ -42,7 +42,8 @@ type Message struct {
 	Err error
 
 	settler Settler
-	backoff BackoffPolicy // nil: the default policy
+	backoff BackoffPolicy   // nil: the default policy
+	payload *PayloadPointer // the S3 payload it was read from, if any
 }
 
 // ContentAs returns the content as *T when it has that type.

@@ -29,6 +29,7 @@ var Core = fx.Module("pubsub-core",
 		LoadConfig,
 		NewRegistryFx,
 		NewBackendFx,
+		NewPayloadStoreFx,
 		NewProducerFx,
 		NewConsumerFx,
 		NewDecoderFx,
@@ -100,8 +101,9 @@ type ProducerParams struct {
 	Metadata  fxconfig.Metadata
 	Backend   *Backend
 	Registry  *SchemaRegistry
-	Logger    *zap.Logger `optional:"true"`
-	Telemetry *Telemetry  `optional:"true"`
+	Logger    *zap.Logger   `optional:"true"`
+	Telemetry *Telemetry    `optional:"true"`
+	Payloads  *PayloadStore `optional:"true"`
 }
 
 // ProducerResult provides the producer unnamed and as sns_producer.
@@ -122,6 +124,7 @@ func NewProducerFx(p ProducerParams) ProducerResult {
 		Skip: skip, Opaque: NewOpaque(p.Config.Opaque), Logger: p.Logger, MaxAttempts: p.Config.Producer.MaxAttempts,
 		DeferredBatchSize: p.Config.Producer.DeferredBatchSize,
 		Telemetry:         p.Telemetry,
+		LargePayloads:     p.Payloads,
 	})
 	return ProducerResult{Producer: prod, Named: prod}
 }
@@ -132,6 +135,7 @@ type ConsumerParams struct {
 	Config   Config
 	Backend  *Backend
 	Registry *SchemaRegistry
+	Payloads *PayloadStore `optional:"true"`
 }
 
 // ConsumerResult provides the consumer unnamed and as sqs_consumer.
@@ -143,7 +147,7 @@ type ConsumerResult struct {
 
 // NewConsumerFx builds the consumer; it fails with [ErrNoQueue] when no queue is configured.
 func NewConsumerFx(p ConsumerParams) (ConsumerResult, error) {
-	c, err := newConfiguredConsumer(p.Config, p.Backend, p.Registry)
+	c, err := newConfiguredConsumer(p.Config, p.Backend, p.Registry, p.Payloads)
 	if err != nil {
 		return ConsumerResult{}, err
 	}
@@ -151,10 +155,11 @@ func NewConsumerFx(p ConsumerParams) (ConsumerResult, error) {
 }
 
 // newConfiguredConsumer builds the consumer of cfg's queue on the backend.
-func newConfiguredConsumer(cfg Config, b *Backend, registry *SchemaRegistry) (*Consumer, error) {
+func newConfiguredConsumer(cfg Config, b *Backend, registry *SchemaRegistry, payloads *PayloadStore) (*Consumer, error) {
 	opts, err := cfg.consumerOptions()
 	if err != nil {
 		return nil, err
 	}
+	opts.LargePayloads = payloads
 	return NewConsumer(b.SQS, registry, b.Queue, opts)
 }

@@ -109,6 +109,9 @@ type ProducerOptions struct {
 	// Telemetry records the sns_producer metric and a producer span per message, whose context
 	// travels in the message's opaque data as a W3C traceparent (default nil: none).
 	Telemetry *Telemetry
+	// LargePayloads offloads messages over its threshold to S3 (section large_payload; default
+	// nil: a message over 256 KiB is a *MessageTooLargeError).
+	LargePayloads *PayloadStore // large payload hook
 }
 
 // Producer publishes messages to SNS (the original's sns_producer).
@@ -154,6 +157,9 @@ type outgoing struct {
 	// attrs, when set, are the message attributes as given (a verbatim republish); otherwise the
 	// message carries the media_type attribute.
 	attrs map[string]snstypes.MessageAttributeValue
+	// offload marks a message for S3; pointer is set once uploaded (large payload hook).
+	offload bool
+	pointer *PayloadPointer
 }
 
 func (o *outgoing) size() int {
@@ -205,9 +211,7 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 	body, err := p.registry.Encode(mediaType, content, po.fields, opaque)
 	o := &outgoing{mediaType: mediaType, topicARN: topic, body: string(body), opaque: opaque, groupID: po.groupID, dedupID: po.dedupID, span: span}
 	if err == nil {
-		if n := o.size(); n > MaxMessageSize {
-			err = &MessageTooLargeError{MediaType: mediaType, Size: n, Limit: MaxMessageSize}
-		}
+		err = p.checkSize(o) // large payload hook
 	}
 	if err != nil {
 		endPublish(o, "", err)
@@ -261,6 +265,9 @@ func (p *Producer) publish(ctx context.Context, o *outgoing) (string, error) {
 
 // send makes the Publish call.
 func (p *Producer) send(ctx context.Context, o *outgoing) (string, error) {
+	if err := p.offload(ctx, o); err != nil { // large payload hook
+		return "", err
+	}
 	in := &sns.PublishInput{TopicArn: aws.String(o.topicARN), Message: aws.String(o.body), MessageAttributes: o.attributes()}
 	if o.groupID != "" {
 		in.MessageGroupId = aws.String(o.groupID)
@@ -270,6 +277,7 @@ func (p *Producer) send(ctx context.Context, o *outgoing) (string, error) {
 	}
 	out, err := p.client.Publish(ctx, in)
 	if err != nil {
+		p.orphaned(o) // large payload hook
 		return "", &PublishError{MediaType: o.mediaType, TopicARN: o.topicARN, Err: err}
 	}
 	id := aws.ToString(out.MessageId)

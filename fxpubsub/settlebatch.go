@@ -33,6 +33,7 @@ type settleEntry struct {
 	messageID     string
 	receiptHandle string
 	visibility    int32
+	payload       *PayloadPointer // deleted after the message, with delete_payload_on_ack (large payload hook)
 }
 
 // settleBatcher accumulates deletes or visibility changes and sends them 10 per call: a full batch
@@ -47,6 +48,7 @@ type settleBatcher struct {
 	flush       time.Duration
 	maxAttempts int
 	logger      *zap.Logger
+	payloads    *PayloadStore // large payload hook
 
 	ctx    context.Context // cancelled when close gives up waiting
 	cancel context.CancelFunc
@@ -211,6 +213,7 @@ func (b *settleBatcher) call(ctx context.Context, batch []settleEntry, last bool
 		b.logger.Error("settle batch refused", zap.Stringer("action", b.kind), zap.Int("messages", len(batch)), zap.Error(err))
 		return nil, nil
 	}
+	defer b.payloadsAcked(ctx, batch, failed) // large payload hook
 	var retry []settleEntry
 	for _, f := range failed {
 		i, convErr := strconv.Atoi(aws.ToString(f.Id))

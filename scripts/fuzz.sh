@@ -52,6 +52,7 @@ budget() {
     FuzzDecodeBody) echo 40000x ;;
     FuzzMediaTypes) echo 35000x ;;
     FuzzTopicMap) echo 40000x ;;
+    FuzzParsePayloadPointer) echo 50000x ;;
     *)
       echo "fuzz.sh: warning: $1 has no budget in scripts/fuzz.sh; using $DEFAULT_BUDGET (add one)" >&2
       echo "$DEFAULT_BUDGET"

@@ -86,6 +86,7 @@ func (h *Handler) Invoke(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		fifo = fifo || strings.HasSuffix(rec.EventSourceARN, ".fifo")
 		msgs[i] = h.dec.Decode(ctx, fxpubsub.Record{
 			MessageID: rec.MessageId, ReceiptHandle: rec.ReceiptHandle, Body: []byte(rec.Body), Attributes: rec.Attributes,
+			MessageAttributes: stringAttributes(rec.MessageAttributes),
 		}, settler{h: h, arn: rec.EventSourceARN})
 	}
 	deadline, hasDeadline := ctx.Deadline()
@@ -190,4 +191,19 @@ func (s settler) visibility(ctx context.Context, m *fxpubsub.Message, timeout ti
 		return fmt.Errorf("change visibility of %s: %w", m.MessageID, err)
 	}
 	return nil
+}
+
+// stringAttributes keeps the string values of a record's message attributes (Lambda's records carry
+// the large-payload size attribute this way).
+func stringAttributes(attrs map[string]events.SQSMessageAttribute) map[string]string {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(attrs))
+	for name, v := range attrs {
+		if v.StringValue != nil {
+			out[name] = *v.StringValue
+		}
+	}
+	return out
 }

@@ -52,6 +52,9 @@ type Backend struct {
 
 	sns SNS
 	sqs SQS
+
+	s3Once sync.Once // the minimal S3 (s3.go), made on first use
+	s3     *S3
 }
 
 // New returns an empty backend.

@@ -118,6 +118,11 @@ type Caps struct {
 
 	// InProcess: the target is the in-memory backend (no HTTP, no SDK middleware).
 	InProcess bool
+
+	// S3MaxRequestBody (bytes, 0: none below S3's own 5 GiB): fauxqs refuses any request body over
+	// 11 MiB with HTTP 413 RequestEntityTooLarge, so a single PutObject of more fails (its multipart
+	// upload takes parts up to that size).
+	S3MaxRequestBody int64
 }
 
 // Target is one SNS+SQS implementation the tests run against.
@@ -125,6 +130,7 @@ type Target struct {
 	Name     string   // "memory", "fauxqs", "moto"
 	SNS      SNSAdmin // *sns.Client for the emulators, pubsubmem's SNS for memory
 	SQS      SQSAdmin // *sqs.Client for the emulators, pubsubmem's SQS for memory
+	S3       S3Admin  // *s3.Client for the emulators, pubsubmem's S3 for memory
 	Endpoint string   // "" for memory
 	Caps     Caps
 
@@ -216,6 +222,7 @@ func fauxqsTarget(t testing.TB) Target {
 			AbandonedPollSwallows:            true,
 			BogusReceiptHandleAccepted:       true,
 			FIFOOneMessagePerGroupPerReceive: true,
+			S3MaxRequestBody:                 11 << 20,
 		},
 	}
 	ep, skip := endpointFromEnv(t, EnvFauxqsEndpoint, "fauxqs")
@@ -226,6 +233,7 @@ func fauxqsTarget(t testing.TB) Target {
 	tg.Endpoint = ep
 	tg.SNS = NewSNSClient(ep, "")
 	tg.SQS = NewSQSClient(ep, "")
+	tg.S3 = NewS3Client(ep, "")
 	return tg
 }
 
@@ -253,6 +261,7 @@ func motoTarget(t testing.TB) Target {
 	tg.Endpoint = ep
 	tg.SNS = NewSNSClient(ep, acct)
 	tg.SQS = NewSQSClient(ep, acct)
+	tg.S3 = NewS3Client(ep, acct)
 	return tg
 }
 

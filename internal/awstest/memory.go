@@ -16,6 +16,7 @@ func Memory(t testing.TB) Target {
 		Name: "memory",
 		SNS:  b.SNS(),
 		SQS:  b.SQS(),
+		S3:   b.S3(),
 		Caps: Caps{
 			InProcess: true,
 			// Delivery happens inside Publish, as on moto.

@@ -1,0 +1,123 @@
+package fxpubsub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"go.uber.org/fx"
+)
+
+// LargePayloadConfig is section large_payload: messages over 256 KiB through S3, in the AWS
+// extended clients' format (see "Large messages" in the README). Off unless bucket or
+// trusted_buckets is set.
+type LargePayloadConfig struct {
+	// Bucket receives the payloads this service offloads; setting it turns offloading on. Its
+	// consumers trust it by default.
+	Bucket string `koanf:"bucket"`
+	// KeyPrefix goes before each object key (a random UUID). Default "": the bucket root, as the
+	// extended clients do.
+	KeyPrefix string `koanf:"key_prefix"`
+	// Threshold in bytes (body plus attributes, as SNS counts them): a larger message is
+	// offloaded. Default and maximum 262144 (a message that would not fit).
+	Threshold int `koanf:"threshold" validate:"min=0,max=262144"`
+	// Always offloads every message. Default false.
+	Always bool `koanf:"always"`
+	// TrustedBuckets are the buckets the consumer reads pointers from. Default: [bucket].
+	TrustedBuckets []string `koanf:"trusted_buckets"`
+	// MaxFetchSize bounds a fetched payload in bytes. Default 67108864 (64 MiB).
+	MaxFetchSize int64 `koanf:"max_fetch_size" validate:"min=0"`
+	// FetchTimeout bounds one fetch. Default 30s.
+	FetchTimeout time.Duration `koanf:"fetch_timeout" validate:"gte=0"`
+	// DeletePayloadOnAck deletes the object once its message is deleted. Default false: with SNS
+	// fan-out several queues read one object.
+	DeletePayloadOnAck bool `koanf:"delete_payload_on_ack"`
+	// EndpointURL points the S3 client elsewhere (path-style addressing). Default:
+	// sns_producer.endpoint_url, else sqs_consumer.endpoint_url, else AWS.
+	EndpointURL string `koanf:"endpoint_url" validate:"omitempty,url"`
+	// RegionName overrides the SDK's region resolution. Default: sns_producer.region_name.
+	RegionName string `koanf:"region_name"`
+	// ProfileName selects a shared-config profile. Default: sns_producer.profile_name.
+	ProfileName string `koanf:"profile_name"`
+	// ForcePathStyle uses path-style addressing against AWS too. Default false.
+	ForcePathStyle bool `koanf:"force_path_style"`
+}
+
+// Enabled reports whether the section turns large messages on.
+func (c LargePayloadConfig) Enabled() bool { return c.Bucket != "" || len(c.TrustedBuckets) > 0 }
+
+// storeOptions turns the section into [PayloadStoreOptions].
+func (c LargePayloadConfig) storeOptions() PayloadStoreOptions {
+	return PayloadStoreOptions{
+		Bucket: c.Bucket, KeyPrefix: c.KeyPrefix, Threshold: c.Threshold, Always: c.Always, TrustedBuckets: c.TrustedBuckets,
+		MaxFetchSize: c.MaxFetchSize, FetchTimeout: c.FetchTimeout, DeleteOnAck: c.DeletePayloadOnAck,
+	}
+}
+
+// newS3Client builds the S3 client for cfg's large_payload section.
+func newS3Client(ctx context.Context, cfg Config) (*s3.Client, error) {
+	lp := cfg.LargePayload
+	o := AWSOptions{
+		EndpointURL: lp.EndpointURL, Region: lp.RegionName, Profile: lp.ProfileName,
+		ConnectTimeout: cfg.Producer.ConnectTimeout, MaxAttempts: cfg.Producer.MaxAttempts,
+	}
+	if o.EndpointURL == "" {
+		o.EndpointURL = cfg.Producer.EndpointURL
+	}
+	if o.EndpointURL == "" {
+		o.EndpointURL = cfg.Consumer.EndpointURL
+	}
+	if o.Region == "" {
+		o.Region = cfg.Producer.RegionName
+	}
+	if o.Profile == "" {
+		o.Profile = cfg.Producer.ProfileName
+	}
+	c, err := NewS3Client(ctx, o, lp.ForcePathStyle)
+	if err != nil {
+		return nil, fmt.Errorf("s3 client: %w", err)
+	}
+	return c, nil
+}
+
+// memoryBuckets creates the configured buckets in the in-memory S3 (testing mode).
+func memoryBuckets(ctx context.Context, b *Backend, lp LargePayloadConfig) error {
+	s3c := b.Memory.S3()
+	b.S3 = s3c
+	for _, name := range append([]string{lp.Bucket}, lp.TrustedBuckets...) {
+		if name == "" {
+			continue
+		}
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+			return fmt.Errorf("memory bucket %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// NewPayloadStoreFx builds the [PayloadStore] of section large_payload, or nil when the section is
+// off; it is closed on stop.
+func NewPayloadStoreFx(p PayloadStoreParams) (*PayloadStore, error) {
+	if !p.Config.LargePayload.Enabled() {
+		return nil, nil
+	}
+	opts := p.Config.LargePayload.storeOptions()
+	opts.Telemetry = p.Telemetry
+	s, err := NewPayloadStore(p.Backend.S3, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.Lifecycle.Append(fx.StopHook(s.Close))
+	return s, nil
+}
+
+// PayloadStoreParams are the payload store's dependencies.
+type PayloadStoreParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Backend   *Backend
+	Telemetry *Telemetry `optional:"true"`
+}

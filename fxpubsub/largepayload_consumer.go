@@ -1,0 +1,169 @@
+package fxpubsub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.uber.org/zap"
+)
+
+// The consumer's half of large messages: a received pointer is resolved (fetched from a trusted
+// bucket, bounded in size and time) before the message decodes as usual. Three forms arrive:
+//   - a direct send or SNS raw delivery: the body is the pointer, with ExtendedPayloadSize (or the
+//     legacy SQSLargePayloadSize) as a message attribute, or without it;
+//   - an SNS envelope: the envelope's Message is the pointer and the size is in the envelope's
+//     MessageAttributes as {"Type":"Number","Value":"…"} (AWS's Python SQS client does not read
+//     this form; we do).
+// A pointer that cannot be resolved makes the message FAILED (a *DecodeError wrapping a
+// *PayloadError), so it is retried with backoff and dead-lettered by the redrive policy, never
+// IGNORED.
+
+// payloadMarker is in every pointer, plain or inside an envelope's Message string.
+var payloadMarker = []byte("S3Pointer")
+
+// sizeAttributeNames are the message attributes the consumer asks SQS for.
+var sizeAttributeNames = []string{ExtendedPayloadSizeAttribute, LegacyPayloadSizeAttribute}
+
+// decodeBody decodes a record's body as decodeChecked does, resolving a large-message pointer
+// first; it records the pointer in m (for delete_payload_on_ack).
+func (d *Decoder) decodeBody(ctx context.Context, rec Record, m *Message) (Decoded, snsInfo, error) {
+	body := rec.Body
+	size, hasSize, sizeErr := sqsPayloadSize(rec.MessageAttributes)
+	if !hasSize && !bytes.Contains(body, payloadMarker) && !looksLikePointer(body) {
+		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, body)
+	}
+	if hasSize || looksLikePointer(body) { // the body is the pointer
+		payload, ptr, err := d.resolve(ctx, body, size, sizeErr)
+		if err != nil {
+			return Decoded{}, snsInfo{}, &DecodeError{Err: err}
+		}
+		m.payload = ptr
+		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, payload)
+	}
+	if d.opts.Envelope != EnvelopeCodec {
+		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, body)
+	}
+	n, ok := parseSNS(body)
+	if !ok || !looksLikePointer([]byte(*n.Message)) {
+		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, body)
+	}
+	if d.guard != nil { // the envelope is checked as received: the pointer is what SNS signed
+		if err := d.guard.check(ctx, n); err != nil {
+			return Decoded{}, snsInfo{}, err
+		}
+	}
+	info := snsInfo{topicARN: n.TopicARN, messageID: n.MessageID}
+	size, _, sizeErr = envelopePayloadSize(body)
+	payload, ptr, err := d.resolve(ctx, []byte(*n.Message), size, sizeErr)
+	if err != nil {
+		return Decoded{}, info, &DecodeError{Err: err}
+	}
+	m.payload = ptr
+	dec, err := d.registry.Decode(payload)
+	return dec, info, err
+}
+
+// resolve parses a pointer and fetches its payload; size < 0 means no size attribute.
+func (d *Decoder) resolve(ctx context.Context, pointer []byte, size int64, sizeErr error) ([]byte, *PayloadPointer, error) {
+	ptr, err := ParsePayloadPointer(pointer)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sizeErr != nil {
+		return nil, nil, &PayloadError{Op: PayloadMalformed, Pointer: ptr, Err: sizeErr}
+	}
+	store := d.opts.LargePayloads
+	if store == nil {
+		return nil, nil, &PayloadError{Op: PayloadNotConfigured, Pointer: ptr, Err: errNoStore}
+	}
+	payload, err := store.Fetch(ctx, ptr, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	return payload, &ptr, nil
+}
+
+// sqsPayloadSize reads ExtendedPayloadSize (or SQSLargePayloadSize) from SQS message attributes:
+// size -1 when absent.
+func sqsPayloadSize(attrs map[string]string) (int64, bool, error) {
+	if len(attrs) == 0 {
+		return -1, false, nil
+	}
+	for _, name := range sizeAttributeNames {
+		if v, ok := attrs[name]; ok {
+			n, err := parsePayloadSize(name, v)
+			return n, true, err
+		}
+	}
+	return -1, false, nil
+}
+
+// stringAttributes turns SQS message attributes into the string values of a [Record].
+func stringAttributes(attrs map[string]sqstypes.MessageAttributeValue) map[string]string {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(attrs))
+	for name, v := range attrs {
+		if v.StringValue != nil {
+			out[name] = *v.StringValue
+		}
+	}
+	return out
+}
+
+// envelopePayloadSize reads the size from an SNS envelope's MessageAttributes: size -1 when
+// absent.
+func envelopePayloadSize(body []byte) (int64, bool, error) {
+	var env struct {
+		MessageAttributes map[string]struct {
+			Type  string `json:"Type"`
+			Value string `json:"Value"`
+		} `json:"MessageAttributes"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return -1, false, nil // parseSNS accepted it: cannot happen
+	}
+	for _, name := range sizeAttributeNames {
+		if v, ok := env.MessageAttributes[name]; ok {
+			n, err := parsePayloadSize(name, v.Value)
+			return n, true, err
+		}
+	}
+	return -1, false, nil
+}
+
+// payloadAcked deletes the payload of an acked message when delete_payload_on_ack is on. A failed
+// delete is logged: the message is gone, the object is left for the bucket's lifecycle rule.
+func (s *PayloadStore) payloadAcked(ctx context.Context, p *PayloadPointer, logger *zap.Logger) {
+	if s == nil || p == nil || !s.opts.DeleteOnAck {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.FetchTimeout)
+	defer cancel()
+	if err := s.Delete(ctx, *p); err != nil && logger != nil {
+		logger.Warn("large payload not deleted after ack; left for the bucket's lifecycle rule", zap.Error(err))
+	}
+}
+
+// payloadsAcked deletes the payloads of the entries a DeleteMessageBatch call deleted (those not
+// in failed), with delete_payload_on_ack.
+func (b *settleBatcher) payloadsAcked(ctx context.Context, batch []settleEntry, failed []sqstypes.BatchResultErrorEntry) {
+	if b.kind != settleDelete || b.payloads == nil || !b.payloads.opts.DeleteOnAck {
+		return
+	}
+	notDeleted := make(map[string]bool, len(failed))
+	for _, f := range failed {
+		notDeleted[aws.ToString(f.Id)] = true
+	}
+	for i, e := range batch {
+		if e.payload != nil && !notDeleted[strconv.Itoa(i)] {
+			b.payloads.payloadAcked(ctx, e.payload, b.logger)
+		}
+	}
+}
