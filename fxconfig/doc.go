@@ -29,7 +29,7 @@
 //     given, the file named by the environment variable <NAME>__SETTINGS;
 //  3. programmatic [Input.Values] (for tests);
 //  4. environment variables <NAME>__<SECTION>__<KEY>[__<SUB>...];
-//  5. flags: --set key=value, --debug, --testing and an entry point's own
+//  5. flags: --set key=value, --debug, --testing, --strict-config and an entry point's own
 //     flags passed in [Input.Flags].
 //
 // Flags beating environment variables is a deliberate change from
@@ -68,9 +68,11 @@
 //   - maps with string keys, any, pointers (set when present, nil by a
 //     null), and encoding.TextUnmarshaler types.
 //
-// A null value keeps the default. Unknown keys are ignored so that newer
-// config works with older code; a misspelt key therefore silently leaves the
-// default in place. After filling, validate tags
+// A null value keeps the default. Unknown keys do not fail Unmarshal, so that
+// newer config works with older code; instead, [Module] logs a warning for
+// each key that a source sets and no component read, naming the nearest known
+// key (see [Settings.KeyWarnings]), and with strict_config (--strict-config)
+// fails start-up with a [*KeysError]. After filling, validate tags
 // (github.com/go-playground/validator) are checked.
 //
 // fxconfig's own section is "logging" ([Config]): level is debug, info

@@ -14,8 +14,9 @@ import (
 //	--debug           sets debug (human-readable logs)
 //	--testing         sets testing (in-memory backends)
 //	--set key=value   sets a dotted config key, repeatable
+//	--strict-config   sets strict_config (keys nothing reads fail start-up)
 //
-// --debug, --testing and --set write into in.Flags, so they beat every other
+// --debug, --testing, --set and --strict-config write into in.Flags, so they beat every other
 // source. Entry points with their own flags call BindFlags on their FlagSet
 // and hand in to [WithInput].
 func BindFlags(fs *flag.FlagSet, in *Input) {
@@ -23,6 +24,7 @@ func BindFlags(fs *flag.FlagSet, in *Input) {
 	fs.Var(&boolFlag{in: in, key: "debug"}, "debug", "human-readable logs")
 	fs.Var(&boolFlag{in: in, key: "testing"}, "testing", "use in-memory backends")
 	fs.Var(&setFlag{in: in}, "set", "set a config `key=value` (dotted key); repeatable")
+	fs.Var(&boolFlag{in: in, key: "strict_config"}, "strict-config", "unknown or retired config keys fail start-up")
 }
 
 // parseArgs parses in.Args for the standard flags, writing into in.

@@ -1,6 +1,8 @@
 package fxconfig
 
 import (
+	"os"
+
 	"go.uber.org/fx"
 	"go.uber.org/zap/zapcore"
 )
@@ -44,6 +46,15 @@ type Input struct {
 	// an app's log lines show up beside the test that wrote them, and
 	// only when it fails or runs with -v.
 	LogOutput zapcore.WriteSyncer
+}
+
+// Getenv returns the value of the environment variable key in in.Environ
+// (the process environment when Environ is nil), or "" when it is not set.
+func (in Input) Getenv(key string) string {
+	if in.Environ == nil {
+		return os.Getenv(key)
+	}
+	return lookupEnv(in.Environ, key)
 }
 
 // WithInput supplies in to the graph for [Module].

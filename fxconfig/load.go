@@ -32,12 +32,16 @@ type Metadata struct {
 	Debug bool
 	// Testing asks for in-memory backends instead of AWS (--testing).
 	Testing bool
+	// StrictConfig turns the warnings about keys that nothing reads into a start-up error
+	// (key strict_config, --strict-config; see [Settings.KeyWarnings]).
+	StrictConfig bool
 }
 
 // Settings is the merged configuration tree. It is safe for concurrent use.
 type Settings struct {
 	ko   *koanf.Koanf
 	meta Metadata
+	keys *keyBook
 }
 
 // Load merges the sources described by in, later wins: config files, then
@@ -69,26 +73,34 @@ func Load(in Input) (*Settings, error) {
 	if err := loadMap(ko, map[string]any{"name": in.Name}); err != nil {
 		return nil, err
 	}
+	keys := newKeyBook(prefix)
 	for _, path := range files {
-		if err := loadFile(ko, path); err != nil {
+		fk := koanf.New(delim)
+		if err := loadFile(fk, path); err != nil {
 			return nil, err
 		}
+		keys.add("file "+path, fk.Raw())
+		if err := ko.Merge(fk); err != nil {
+			return nil, fmt.Errorf("merge config file %q: %w", path, err)
+		}
 	}
-	for _, tree := range []map[string]any{
-		expand(in.Values),
-		envTree(environ, prefix),
-		expand(in.Flags),
-	} {
+	values, flags := expand(in.Values), expand(in.Flags)
+	env, envKeys := envTree(environ, prefix)
+	keys.add("values", values)
+	keys.addEnv(envKeys)
+	keys.add("flags", flags)
+	for _, tree := range []map[string]any{values, env, flags} {
 		if err := loadMap(ko, tree); err != nil {
 			return nil, err
 		}
 	}
 
-	s := &Settings{ko: ko}
+	s := &Settings{ko: ko, keys: keys}
 	meta := struct {
-		Name    string `koanf:"name"`
-		Debug   bool   `koanf:"debug"`
-		Testing bool   `koanf:"testing"`
+		Name         string `koanf:"name"`
+		Debug        bool   `koanf:"debug"`
+		Testing      bool   `koanf:"testing"`
+		StrictConfig bool   `koanf:"strict_config"`
 	}{Name: in.Name}
 	if err := s.Unmarshal("", &meta); err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
@@ -102,11 +114,13 @@ func (s *Settings) Metadata() Metadata { return s.meta }
 
 // Get returns the raw value at the dotted key, nested maps as
 // map[string]any, or nil if absent. "" returns the whole tree. The result is
-// a copy.
+// a copy. The key and every key below it count as read (see
+// [Settings.KeyWarnings]).
 func (s *Settings) Get(key string) any {
 	if key == "" {
 		return s.ko.Raw()
 	}
+	s.keys.readAll(key)
 	return s.ko.Get(keyPath(key))
 }
 
@@ -162,8 +176,9 @@ func lookupEnv(environ []string, key string) string {
 // path element, lower-cased; values stay strings. PREFIX__SETTINGS and
 // variables with empty parts are skipped. Variables are applied sorted by
 // path, then by name (so of PREFIX__A and PREFIX__a, the latter wins), and the
-// result does not depend on the order of environ.
-func envTree(environ []string, prefix string) map[string]any {
+// result does not depend on the order of environ. keys lists each variable
+// applied, in that order.
+func envTree(environ []string, prefix string) (tree map[string]any, keys []setKey) {
 	type pair struct {
 		name  string
 		parts []string
@@ -192,11 +207,12 @@ func envTree(environ []string, prefix string) map[string]any {
 		}
 		return pairs[i].name < pairs[j].name
 	})
-	tree := make(map[string]any)
+	tree = make(map[string]any)
 	for _, p := range pairs {
 		setPath(tree, p.parts, p.value)
+		keys = append(keys, setKey{path: p.parts, env: p.name})
 	}
-	return tree
+	return tree, keys
 }
 
 // expand turns a map whose top-level keys may be dotted paths into a nested

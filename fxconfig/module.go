@@ -11,13 +11,17 @@ import (
 
 // Module loads configuration from the [Input] in the graph (see
 // [WithInput], [FromArgs], [ForTesting]) and provides *[Settings],
-// [Metadata] and the application *zap.Logger, which is synced on stop.
+// [Metadata] and the application *zap.Logger, which is synced on stop. When the
+// app starts it logs a warning for each key that a source sets and nothing
+// read ([Settings.KeyWarnings]), or, with strict_config (--strict-config),
+// fails the start with a [*KeysError].
 var Module = fx.Module("config",
 	fx.Provide(
 		Load,
 		(*Settings).Metadata,
 		NewLoggerFx,
 	),
+	fx.Invoke(checkKeysFx),
 )
 
 // LoggerParams are what [NewLoggerFx] takes from the graph.

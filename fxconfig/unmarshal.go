@@ -35,7 +35,7 @@ func (s *Settings) Unmarshal(section string, dst any) error {
 	)
 	if section == "" {
 		tree, present = s.ko.Raw(), true
-	} else if raw := s.Get(section); raw != nil {
+	} else if raw := s.ko.Get(keyPath(section)); raw != nil {
 		m, ok := raw.(map[string]any)
 		if !ok {
 			return &FieldError{Key: section, Value: raw, Reason: "expected a map, got " + describe(raw)}
@@ -50,6 +50,7 @@ func (s *Settings) Unmarshal(section string, dst any) error {
 	}
 	d.decodeStruct(rv.Elem(), tree, present, section, "")
 	d.validate(dst)
+	s.keys.read(section, d.seen, d.open)
 	return errors.Join(d.errs...)
 }
 
@@ -67,6 +68,8 @@ type decoder struct {
 	keys   map[string]string              // Go path -> config key
 	raw    map[string]any                 // config key -> value from config
 	failed map[string]bool                // config keys with a conversion error
+	seen   []string                       // config keys of every field
+	open   []string                       // config keys of map and interface fields: any key below is theirs
 }
 
 func (d *decoder) fail(key string, value any, format string, args ...any) {
@@ -96,6 +99,14 @@ func (d *decoder) decodeStruct(v reflect.Value, tree map[string]any, present boo
 		key := joinPath(keyPrefix, tag)
 		d.fields[goPath] = sf
 		d.keys[goPath] = key
+		d.seen = append(d.seen, key)
+		ft := sf.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Map || ft.Kind() == reflect.Interface {
+			d.open = append(d.open, key)
+		}
 		raw, ok := tree[tag]
 		d.decodeValue(v.Field(i), raw, ok && present, key, goPath)
 	}

@@ -34,7 +34,7 @@ type Backend struct {
 	SNS SNSClient
 	SQS SQSClient
 	// S3 stores large messages (section large_payload); nil when that section is off.
-	S3     S3Client // large payload hook
+	S3     S3Client
 	Topics *TopicMap
 	// Queue is the configured queue (URL or name); in testing mode the in-memory queue's URL.
 	Queue string
@@ -53,7 +53,7 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 	}
 	if meta.Testing {
 		b, err := newMemoryBackend(ctx, cfg, topics)
-		if err == nil && cfg.LargePayload.Enabled() { // large payload hook
+		if err == nil && cfg.LargePayload.Enabled() {
 			err = memoryBuckets(ctx, b, cfg.LargePayload)
 		}
 		return b, err
@@ -75,7 +75,7 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 		return nil, fmt.Errorf("sqs client: %w", err)
 	}
 	b := &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}
-	if cfg.LargePayload.Enabled() { // large payload hook
+	if cfg.LargePayload.Enabled() {
 		if b.S3, err = newS3Client(ctx, cfg); err != nil {
 			return nil, err
 		}

@@ -95,8 +95,8 @@ func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results
 			pending = append(pending, i)
 		}
 	}
-	pending = p.offloadAll(ctx, prepared, pending, results) // large payload hook
-	defer p.countOrphans(prepared, results)                 // large payload hook
+	pending = p.offloadAll(ctx, prepared, pending, results)
+	defer p.countOrphans(prepared, results)
 	for attempt := 1; len(pending) > 0; attempt++ {
 		last := attempt >= p.opts.MaxAttempts
 		var retry []int

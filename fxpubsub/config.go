@@ -18,7 +18,9 @@ type Config struct {
 	MessageContext MessageContextConfig // section sqs_message_context
 	Dispatcher     DispatcherConfig     // section sqs_message_dispatcher
 	Registry       RegistryConfig       // section pubsub_message_schema_registry
-	LargePayload   LargePayloadConfig   // section large_payload (large payload hook)
+	LargePayload   LargePayloadConfig   // section large_payload
+	Health         HealthConfig         // section health
+	Telemetry      TelemetryConfig      // section telemetry
 	// Topics is section sns_topic_arns as loaded: default, mappings and per-lifecycle nested keys
 	// (see [NewTopicMap]).
 	Topics map[string]any
@@ -73,9 +75,13 @@ type ConsumerConfig struct {
 	// MaxAttempts bounds SDK attempts per call and attempts per batched delete or visibility change
 	// (default 5).
 	MaxAttempts int `koanf:"max_attempts" validate:"min=1,max=20"`
-	// Receivers is the number of concurrent long-polling receivers of the daemon (default 4).
+	// Pollers is the number of independent pollers of the daemon, the original's --processes
+	// (default 1; Main's --processes sets it): each has its own receivers and worker pool, so the
+	// daemon polls with Pollers × Receivers receivers and up to Pollers × Concurrency workers.
+	Pollers int `koanf:"pollers" validate:"min=1,max=64"`
+	// Receivers is the number of concurrent long-polling receivers of each poller (default 4).
 	Receivers int `koanf:"receivers" validate:"min=1,max=100"`
-	// Concurrency is the daemon's worker-pool size and in-flight bound (default 64: room for every receiver to ask for a full batch of 10).
+	// Concurrency is each poller's worker-pool size and in-flight bound (default 64: room for every receiver to ask for a full batch of 10).
 	Concurrency int `koanf:"concurrency" validate:"min=1,max=10000"`
 	// FlushInterval is how long a partial batch of deletes or visibility changes waits (default 50ms).
 	FlushInterval time.Duration `koanf:"flush_interval" validate:"gt=0,lte=10000000000"`
@@ -174,19 +180,25 @@ func DefaultConfig() Config {
 	return Config{
 		Producer: ProducerConfig{ConnectTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, DeferredBatchSize: 100, MaxAttempts: 5},
 		Consumer: ConsumerConfig{BackoffPolicy: "naive", Limit: 10, WaitSeconds: 20, MessageRetryVisibilityTimeoutSeconds: 5,
-			ConnectTimeout: 10 * time.Second, MaxAttempts: 5, Receivers: 4, Concurrency: 64, FlushInterval: 50 * time.Millisecond,
+			ConnectTimeout: 10 * time.Second, MaxAttempts: 5, Pollers: 1, Receivers: 4, Concurrency: 64, FlushInterval: 50 * time.Millisecond,
 			Heartbeat: true, HeartbeatThreshold: 0.5, DrainTimeout: 10 * time.Second},
 		Envelope:       EnvelopeConfig{StrategyName: "codec"},
 		MessageContext: MessageContextConfig{EnableTTL: true, InitialTTL: 32},
 		Registry:       DefaultRegistryConfig(),
-		LargePayload:   LargePayloadConfig{Threshold: DefaultPayloadThreshold, MaxFetchSize: DefaultMaxFetchSize, FetchTimeout: DefaultFetchTimeout}, // large payload hook
+		LargePayload:   LargePayloadConfig{Threshold: DefaultPayloadThreshold, MaxFetchSize: DefaultMaxFetchSize, FetchTimeout: DefaultFetchTimeout},
+		Health:         DefaultHealthConfig(),
+		Telemetry:      TelemetryConfig{Metrics: true},
 		Topics:         map[string]any{},
 		Opaque:         map[string]string{},
 	}
 }
 
 // LoadConfig reads fxpubsub's sections from settings over [DefaultConfig]. Errors name the full key.
+//
+// It also declares the keys only the original had (see fxconfig.Settings.Retire), so config
+// written for the original loads with one warning per such key.
 func LoadConfig(s *fxconfig.Settings) (Config, error) {
+	retireOriginalKeys(s)
 	cfg := DefaultConfig()
 	var errs []error
 	sections := []struct {
@@ -199,7 +211,9 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 		{"sqs_message_context", &cfg.MessageContext},
 		{"sqs_message_dispatcher", &cfg.Dispatcher},
 		{"pubsub_message_schema_registry", &cfg.Registry},
-		{"large_payload", &cfg.LargePayload}, // large payload hook
+		{"large_payload", &cfg.LargePayload},
+		{"health", &cfg.Health},
+		{"telemetry", &cfg.Telemetry},
 	}
 	for _, sec := range sections {
 		if err := s.Unmarshal(sec.name, sec.dst); err != nil {
@@ -252,7 +266,9 @@ func (c Config) Validate() error {
 		{"sqs_message_context", c.MessageContext},
 		{"sqs_message_dispatcher", c.Dispatcher},
 		{"pubsub_message_schema_registry", c.Registry},
-		{"large_payload", c.LargePayload}, // large payload hook
+		{"large_payload", c.LargePayload},
+		{"health", c.Health},
+		{"telemetry", c.Telemetry},
 	} {
 		errs = append(errs, fxconfig.Validate(sec.name, sec.v))
 	}
@@ -288,7 +304,7 @@ func (c Config) consumerOptions() (ConsumerOptions, error) {
 // daemonOptions turns the config into [DaemonOptions].
 func (c Config) daemonOptions() DaemonOptions {
 	return DaemonOptions{
-		Receivers: c.Consumer.Receivers, Concurrency: c.Consumer.Concurrency, FlushInterval: c.Consumer.FlushInterval,
+		Pollers: c.Consumer.Pollers, HealthThreshold: c.Health.threshold(), Receivers: c.Consumer.Receivers, Concurrency: c.Consumer.Concurrency, FlushInterval: c.Consumer.FlushInterval,
 		MaxAttempts: c.Consumer.MaxAttempts, VisibilityTimeout: time.Duration(c.Consumer.VisibilityTimeoutSeconds) * time.Second,
 		DisableHeartbeat: !c.Consumer.Heartbeat, HeartbeatThreshold: c.Consumer.HeartbeatThreshold, DrainTimeout: c.Consumer.DrainTimeout,
 	}

@@ -21,6 +21,9 @@ import (
 // extends the visibility of long-running messages; Stop drains. It is the original's
 // ConsumerDaemon, rebuilt for throughput and safe shutdown. [NewSourceDaemon] runs the same loop
 // over any other [MessageSource] (a replay), settled by the source's own settler.
+//
+// With [DaemonOptions.Pollers] above 1 (the original's --processes) the Daemon is the first of
+// that many pollers and owns the others: Start, Stop, Err, Stats and Healthy cover them all.
 type Daemon struct {
 	consumer   *Consumer     // nil for a daemon over another source
 	source     MessageSource // the source given to NewSourceDaemon, else nil
@@ -56,6 +59,10 @@ type Daemon struct {
 	stopErr     error
 	fatalErr    atomic.Pointer[error]
 
+	index int          // this poller's number, from 1
+	peers []*Daemon    // the other pollers, owned by the first (nil on the others)
+	beat  atomic.Int64 // unix nanoseconds of this poller's last sign of life
+
 	received, handled, receiveCalls, emptyReceives, receiveErrors, extensions, released atomic.Int64
 	health                                                                              receiverHealth
 	tel                                                                                 *daemonTelemetry // nil: no telemetry
@@ -71,42 +78,80 @@ type workItem struct {
 }
 
 // NewDaemon returns a daemon consuming with consumer and dispatching with dispatcher.
+// With opts.Pollers above 1 it is the first of that many pollers (see [DaemonOptions.Pollers]).
 func NewDaemon(consumer *Consumer, dispatcher *Dispatcher, opts DaemonOptions) *Daemon {
-	d := newDaemon(dispatcher, opts, consumer.opts.Limit, queueName(consumer.queue))
+	opts.defaults()
+	if opts.Pollers > 1 && opts.OnStopped != nil {
+		// Each poller reports its own stop; the owner of the daemon hears of the first.
+		var once sync.Once
+		onStopped := opts.OnStopped
+		opts.OnStopped = func(err error) { once.Do(func() { onStopped(err) }) }
+	}
+	name := queueName(consumer.queue)
+	d := newPoller(dispatcher, opts, consumer.opts.Limit, name, 1)
 	d.consumer = consumer
+	for i := 2; i <= opts.Pollers; i++ {
+		p := newPoller(dispatcher, opts, consumer.opts.Limit, name, i)
+		p.consumer = consumer
+		d.peers = append(d.peers, p)
+	}
 	return d
 }
 
 // NewSourceDaemon returns a daemon receiving from src (for example a [ReplayReader]'s source) and
 // dispatching with dispatcher. Its messages are settled by the settler src gives them; there is
 // no queue to prepare and no heartbeat. When src reports [MessageSource.EndOfInput], the daemon
-// finishes the messages it holds and stops by itself (OnStopped(nil)).
+// finishes the messages it holds and stops by itself (OnStopped(nil)). A source is read by one
+// poller whatever opts.Pollers says.
 func NewSourceDaemon(src MessageSource, dispatcher *Dispatcher, opts DaemonOptions) *Daemon {
-	d := newDaemon(dispatcher, opts, maxBatchEntries, queueName(sourceName(src)))
+	opts.defaults()
+	opts.Pollers = 1
+	d := newPoller(dispatcher, opts, maxBatchEntries, queueName(sourceName(src)), 1)
 	d.source = src
 	return d
 }
 
-func newDaemon(dispatcher *Dispatcher, opts DaemonOptions, limit int, name string) *Daemon {
-	opts.defaults()
-	d := &Daemon{dispatcher: dispatcher, opts: opts, limit: limit, ready: make(chan struct{})}
+func newPoller(dispatcher *Dispatcher, opts DaemonOptions, limit int, name string, index int) *Daemon {
+	if opts.Pollers > 1 {
+		opts.Logger = opts.Logger.With(zap.Int("poller", index))
+	}
+	d := &Daemon{dispatcher: dispatcher, opts: opts, limit: limit, index: index, ready: make(chan struct{})}
 	d.inflight.m = map[*Message]time.Time{}
 	d.tel = opts.Telemetry.forDaemon(name)
 	return d
+}
+
+// pollers returns the daemon's pollers: itself, then the others.
+func (d *Daemon) pollers() []*Daemon {
+	return append([]*Daemon{d}, d.peers...)
 }
 
 // Start starts the daemon in the background and returns at once; the receive loop runs on a
 // context the daemon owns, not ctx. Resolving the queue and its visibility timeout happen in the
 // background too; a fatal failure there stops the daemon through OnStopped.
 func (d *Daemon) Start(context.Context) error {
+	for _, p := range d.pollers() {
+		p.start()
+	}
+	return nil
+}
+
+// start starts one poller.
+func (d *Daemon) start() {
 	d.startOnce.Do(func() {
 		d.started.Store(true)
+		d.lifeSign()
+		if d.index == 1 {
+			d.logHandlers()
+		}
 		d.recvCtx, d.recvCancel = context.WithCancel(context.Background())
 		d.handleCtx, d.handleStop = context.WithCancel(context.Background())
 		if d.tel != nil {
 			d.handleCtx = withQueueName(d.handleCtx, d.tel.queue)
-			if err := d.tel.register(d); err != nil {
-				d.opts.Logger.Warn("daemon metrics not registered", zap.Error(err))
+			if d.index == 1 { // the first poller observes them all
+				if err := d.tel.register(d); err != nil {
+					d.opts.Logger.Warn("daemon metrics not registered", zap.Error(err))
+				}
 			}
 		}
 		d.slots = make(chan struct{}, d.opts.Concurrency)
@@ -117,8 +162,19 @@ func (d *Daemon) Start(context.Context) error {
 		d.background.Add(1)
 		go d.run()
 	})
-	return nil
 }
+
+// logHandlers logs the original's start-up listing, one line per handler:
+// "Handling: <media type> with handler: <name>".
+func (d *Daemon) logHandlers() {
+	for _, mt := range d.dispatcher.handlers.MediaTypes() {
+		reg, _ := d.dispatcher.handlers.Find(mt)
+		d.opts.Logger.Info("Handling: "+mt+" with handler: "+reg.Name, zap.String("media_type", mt), zap.String("handler", reg.Name))
+	}
+}
+
+// lifeSign records that the poller is alive (see DaemonOptions.HealthThreshold).
+func (d *Daemon) lifeSign() { d.beat.Store(time.Now().UnixNano()) }
 
 // run prepares (queue URL, visibility timeout), then starts workers, receivers and heartbeat.
 func (d *Daemon) run() {
@@ -207,7 +263,7 @@ func (d *Daemon) worker() {
 			// the group keeps its order (SQS holds it back until the earlier one is done).
 			d.releaseMessage(m)
 			if it.batch != nil {
-				d.tel.done(d.handleCtx, it.batch, false, 0)
+				d.batchDone(it.batch, false, 0)
 			}
 			d.release(1)
 		}
@@ -222,17 +278,36 @@ func (d *Daemon) handle(m *Message, batch *receiveBatch) bool {
 	if d.draining.Load() {
 		d.releaseMessage(m)
 		if batch != nil {
-			d.tel.done(d.handleCtx, batch, false, 0)
+			d.batchDone(batch, false, 0)
 		}
 		return false
 	}
 	r := d.dispatcher.Dispatch(d.handleCtx, m)
 	d.inflight.remove(m)
 	d.handled.Add(1)
+	d.lifeSign()
 	if batch != nil {
-		d.tel.done(d.handleCtx, batch, true, r.Type)
+		d.batchDone(batch, true, r.Type)
 	}
 	return r.Type.Deletes()
+}
+
+// batchDone records the end of one of batch's messages; after the last, when the batch had a
+// non-IGNORED message, it records the batch metrics and logs the original's debug line
+// "Completed batch: Message count: N, elapsed_time: X" (X in milliseconds).
+func (d *Daemon) batchDone(batch *receiveBatch, handled bool, r ResultType) {
+	n, elapsed, last := batch.done(handled, r)
+	if !last || n == 0 {
+		return
+	}
+	if d.tel != nil {
+		d.tel.recordBatch(d.handleCtx, elapsed, n)
+	}
+	if ce := d.opts.Logger.Check(zap.DebugLevel, ""); ce != nil {
+		ms := float64(elapsed.Microseconds()) / 1000
+		ce.Message = fmt.Sprintf("Completed batch: Message count: %d, elapsed_time: %g", n, ms)
+		ce.Write(zap.Int("message_count", n), zap.Float64("elapsed_time", ms))
+	}
 }
 
 // releaseMessage returns an unstarted message to the queue (visibility 0).
@@ -302,7 +377,29 @@ func (d *Daemon) heartbeat() {
 // waits up to half the drain timeout more (and at most half of what is left of ctx) for them to
 // return, settling their results; a message whose handler ignores the cancellation is not deleted
 // and comes back after its visibility timeout.
+//
+// The pollers of a daemon with several stop at the same time, each as above.
 func (d *Daemon) Stop(ctx context.Context) error {
+	if len(d.peers) == 0 {
+		return d.stopPoller(ctx)
+	}
+	ps := d.pollers()
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.stopPoller(ctx); err != nil {
+				errs[i] = fmt.Errorf("poller %d: %w", p.index, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (d *Daemon) stopPoller(ctx context.Context) error {
 	if !d.started.Load() {
 		return nil
 	}
@@ -397,16 +494,26 @@ func (d *Daemon) awaitEndOfInput() {
 }
 
 // Err returns the fatal error that stopped the daemon by itself (a missing queue, rejected
-// credentials), or nil.
+// credentials), or nil; with several pollers, the first poller's that has one.
 func (d *Daemon) Err() error {
-	if p := d.fatalErr.Load(); p != nil {
-		return *p
+	for _, p := range d.pollers() {
+		if e := p.fatalErr.Load(); e != nil {
+			return *e
+		}
 	}
 	return nil
 }
 
-// Stats returns counters since start.
+// Stats returns counters since start, summed over the pollers.
 func (d *Daemon) Stats() DaemonStats {
+	s := d.pollerStats()
+	for _, p := range d.peers {
+		s.add(p.pollerStats())
+	}
+	return s
+}
+
+func (d *Daemon) pollerStats() DaemonStats {
 	s := DaemonStats{
 		Received: d.received.Load(), Handled: d.handled.Load(), ReceiveCalls: d.receiveCalls.Load(), EmptyReceives: d.emptyReceives.Load(),
 		ReceiveErrors: d.receiveErrors.Load(), Extensions: d.extensions.Load(), Released: d.released.Load(), InFlight: int64(d.inflight.len()),
@@ -438,13 +545,60 @@ func (d *Daemon) batchers() (deletes, changes *settleBatcher) {
 	}
 }
 
-// Healthy returns nil while every receiver is running and none has been failing for longer than a
-// minute; the daemon entry point serves it for container probes.
+// Healthy returns nil while every poller's receivers are running and none has been failing for
+// longer than a minute (or [DaemonOptions.HealthThreshold] when set, which also bounds how long a
+// poller may go without a sign of life); the daemon entry point serves it for container probes.
 func (d *Daemon) Healthy() error {
+	var errs []error
+	for _, h := range d.Heartbeats() {
+		if h.Err != nil {
+			errs = append(errs, h.Err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Heartbeat is one poller's health: its number (from 1), the time since its last sign of life (a
+// receive call that returned, or a message handled) and, when it is unhealthy, why.
+type Heartbeat struct {
+	Poller int
+	Since  time.Duration
+	Err    error
+}
+
+// Heartbeats returns the health of each poller, in order; [Daemon.Healthy] is nil when no Err is
+// set. The health endpoint's GET /api/health lists them.
+func (d *Daemon) Heartbeats() []Heartbeat {
+	ps := d.pollers()
+	out := make([]Heartbeat, len(ps))
+	for i, p := range ps {
+		h := Heartbeat{Poller: p.index, Err: p.healthy()}
+		if p.started.Load() {
+			h.Since = time.Since(time.Unix(0, p.beat.Load()))
+		}
+		if h.Err != nil && len(ps) > 1 {
+			h.Err = fmt.Errorf("poller %d: %w", p.index, h.Err)
+		}
+		out[i] = h
+	}
+	return out
+}
+
+func (d *Daemon) healthy() error {
 	if !d.started.Load() {
 		return errors.New("consumer not started")
 	}
-	return d.health.check(time.Minute)
+	window, bound := time.Minute, d.opts.HealthThreshold
+	if bound > 0 {
+		window = bound
+	}
+	if err := d.health.check(window); err != nil {
+		return err
+	}
+	if since := time.Since(time.Unix(0, d.beat.Load())); bound > 0 && since > bound {
+		return fmt.Errorf("no sign of life for %s (heartbeat threshold %s)", since.Round(time.Millisecond), bound)
+	}
+	return nil
 }
 
 // isFatal reports errors no retry can fix: a missing queue, rejected credentials.

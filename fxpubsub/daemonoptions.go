@@ -8,7 +8,13 @@ import (
 
 // DaemonOptions configure a [Daemon]; zero values mean defaults.
 type DaemonOptions struct {
-	// Receivers is the number of concurrent long-polling receivers (default 4).
+	// Pollers is the number of independent pollers, the original's --processes (default 1). Each
+	// poller has its own Receivers, its own worker pool of Concurrency workers, its own batched
+	// deletes and visibility changes and its own visibility heartbeat; they share the consumer and
+	// the dispatcher. [Daemon.Healthy] checks each one, and one that stops on a fatal error makes
+	// the daemon unhealthy and stops it (OnStopped).
+	Pollers int
+	// Receivers is the number of concurrent long-polling receivers of each poller (default 4).
 	Receivers int
 	// Concurrency bounds the messages being handled at once: the worker pool's size and the number
 	// of received-but-unsettled messages (default 64). A receiver asks SQS for only as many messages
@@ -34,6 +40,12 @@ type DaemonOptions struct {
 	// 15 s stop timeout); their contexts are cancelled then, and Stop waits up to half as long
 	// again (within its context's deadline) for those that return.
 	DrainTimeout time.Duration
+	// HealthThreshold is the staleness bound of [Daemon.Healthy], the original's
+	// --heartbeat-threshold-seconds: a poller is unhealthy when it has shown no sign of life (a
+	// receive call that returned, or a message handled) for longer, or when a receiver has been
+	// failing for longer. Zero or negative (the default) means no staleness bound, and a receiver
+	// may fail for a minute before the daemon is unhealthy.
+	HealthThreshold time.Duration
 	// Logger gets lifecycle and error lines (default: none).
 	Logger *zap.Logger
 	// OnStopped is called once if the daemon stops receiving by itself: err is nil at the end of
@@ -45,6 +57,9 @@ type DaemonOptions struct {
 }
 
 func (o *DaemonOptions) defaults() {
+	if o.Pollers <= 0 {
+		o.Pollers = 1
+	}
 	if o.Receivers <= 0 {
 		o.Receivers = 4
 	}
@@ -71,7 +86,7 @@ func (o *DaemonOptions) defaults() {
 	}
 }
 
-// DaemonStats counts the daemon's work since start.
+// DaemonStats counts the daemon's work since start (summed over its pollers).
 type DaemonStats struct {
 	Received, Handled                 int64
 	ReceiveCalls, EmptyReceives       int64
@@ -83,4 +98,25 @@ type DaemonStats struct {
 	// call that has not returned: the handled-but-not-yet-deleted backlog.
 	PendingDeletes, PeakPendingDeletes   int64
 	Extensions, Released, InFlight, Busy int64
+}
+
+// add adds o's counters to s (a daemon's stats are the sum of its pollers'; PeakPendingDeletes is
+// then the sum of each poller's peak).
+func (s *DaemonStats) add(o DaemonStats) {
+	s.Received += o.Received
+	s.Handled += o.Handled
+	s.ReceiveCalls += o.ReceiveCalls
+	s.EmptyReceives += o.EmptyReceives
+	s.ReceiveErrors += o.ReceiveErrors
+	s.DeleteBatchCalls += o.DeleteBatchCalls
+	s.VisibilityCalls += o.VisibilityCalls
+	s.DeleteEntries += o.DeleteEntries
+	s.VisibilityEntries += o.VisibilityEntries
+	s.SettleFailures += o.SettleFailures
+	s.PendingDeletes += o.PendingDeletes
+	s.PeakPendingDeletes += o.PeakPendingDeletes
+	s.Extensions += o.Extensions
+	s.Released += o.Released
+	s.InFlight += o.InFlight
+	s.Busy += o.Busy
 }

@@ -51,6 +51,7 @@ func (d *Daemon) receive(id int) {
 		}
 		failures = 0
 		d.health.ok(id)
+		d.lifeSign()
 		d.release(n - len(msgs))
 		if len(msgs) == 0 {
 			if d.src.EndOfInput() {
@@ -65,7 +66,7 @@ func (d *Daemon) receive(id int) {
 		now := time.Now()
 		d.inflight.addAll(msgs, now)
 		var batch *receiveBatch
-		if metered {
+		if metered || d.opts.Logger.Core().Enabled(zap.DebugLevel) {
 			batch = newReceiveBatch(len(msgs), now)
 		}
 		if d.fifo {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"unicode"
 
 	"go.uber.org/fx"
 )
@@ -82,8 +83,11 @@ type Named interface {
 	HandlerName() string
 }
 
-// HandlerName names a handler as registrations, logs and the opaque "handler" key do: by its
-// HandlerName (see [Named]), else its function for a HandlerFunc or a func, else its type.
+// HandlerName names a handler as registrations, logs, Sentry tags and the opaque "handler" key
+// do: by its HandlerName (see [Named]), else by the original's rule, the titleized name of its
+// type ([Titleize]: a CreatedHandler, or *createdHandler, is "Created Handler"). A function (or a
+// HandlerFunc) is named by its function's name ("handleOrder" is "Handle Order"), a method value by
+// its receiver's type, and an anonymous function "Function", as the original names functions.
 func HandlerName(h any) string { return handlerName(h) }
 
 func handlerName(h any) string {
@@ -91,10 +95,9 @@ func handlerName(h any) string {
 		return n.HandlerName()
 	}
 	v := reflect.ValueOf(h)
-	if v.Kind() == reflect.Func {
+	if v.Kind() == reflect.Func && !v.IsNil() {
 		if f := runtime.FuncForPC(v.Pointer()); f != nil {
-			name := f.Name()
-			return name[strings.LastIndexByte(name, '/')+1:]
+			return Titleize(funcBaseName(f.Name()))
 		}
 	}
 	t := reflect.TypeOf(h)
@@ -104,8 +107,78 @@ func handlerName(h any) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return t.Name()
+	name, _, _ := strings.Cut(t.Name(), "[") // a generic type's arguments are not its name
+	return Titleize(name)
 }
+
+// funcBaseName is the name a function goes by, from its runtime name: "handleOrder" for
+// "example.com/orders.handleOrder", "OrderHandler" for the method values
+// "example.com/orders.(*OrderHandler).Handle-fm" and "orders.OrderHandler.Handle-fm", "Function"
+// for a closure ("orders.main.func1", "orders.glob..func1").
+func funcBaseName(full string) string {
+	name := full[strings.LastIndexByte(full, '/')+1:]
+	if i := strings.IndexByte(name, '('); i >= 0 {
+		if j := strings.IndexByte(name[i:], ')'); j > 0 {
+			recv, _, _ := strings.Cut(strings.TrimPrefix(name[i+1:i+j], "*"), "[")
+			return recv
+		}
+	}
+	name, _, _ = strings.Cut(name, "[") // a generic function's type arguments
+	name = strings.TrimSuffix(name, "-fm")
+	parts := strings.Split(name, ".")[1:] // after the package
+	for _, p := range parts {
+		if digits, ok := strings.CutPrefix(p, "func"); p == "" || strings.Trim(p, "0123456789") == "" ||
+			ok && digits != "" && strings.Trim(digits, "0123456789") == "" {
+			return "Function" // a closure: its name is generated
+		}
+	}
+	if len(parts) == 2 { // a method value of a value receiver: pkg.T.Method
+		return parts[0]
+	}
+	return parts[len(parts)-1]
+}
+
+// Titleize turns an identifier into words as the original names handlers (Python inflection's
+// titleize): words split at case changes, an acronym kept as one word, a trailing "_id" dropped,
+// each word capitalised and the rest lower-cased. "CreatedHandler" and "createdHandler" give
+// "Created Handler", "URIHandler" gives "Uri Handler", "order_id_handler" gives
+// "Order Id Handler".
+func Titleize(s string) string {
+	// underscore: FOOBar -> FOO_Bar, fooBar and foo1Bar -> foo_Bar, foo1_Bar; "-" -> "_"; lower.
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		if i > 0 && isUpper(c) {
+			prev := r[i-1]
+			nextLower := i+1 < len(r) && isLower(r[i+1])
+			if isLower(prev) || isDigit(prev) || (isUpper(prev) && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		if c == '-' {
+			c = '_'
+		}
+		b.WriteRune(c)
+	}
+	words := strings.ToLower(b.String())
+	// humanize: drop a trailing "_id", underscores become spaces.
+	words = strings.ReplaceAll(strings.TrimSuffix(words, "_id"), "_", " ")
+	// title: a letter after a non-letter is upper case, after a letter lower case.
+	out := []rune(words)
+	for i, c := range out {
+		if i == 0 || !isLetter(out[i-1]) {
+			out[i] = unicode.ToUpper(c)
+		} else {
+			out[i] = unicode.ToLower(c)
+		}
+	}
+	return string(out)
+}
+
+func isUpper(c rune) bool  { return unicode.IsUpper(c) }
+func isLower(c rune) bool  { return unicode.IsLower(c) }
+func isDigit(c rune) bool  { return unicode.IsDigit(c) }
+func isLetter(c rune) bool { return unicode.IsLetter(c) }
 
 const handlerGroup = `group:"pubsub.handlers"`
 

@@ -5,29 +5,75 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
-	"github.com/microcosm-go/pubsub/fxconfig"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
 
-// HealthPath is the path the health endpoint answers on.
-const HealthPath = "/health"
+// Paths of the health endpoint: [HealthPath] is this library's; [APIHealthPath] and
+// [APIHeartbeatPath] are the original daemon's (microcosm-daemon's health server), for probes and
+// deployment manifests written for it.
+const (
+	HealthPath       = "/health"
+	APIHealthPath    = "/api/health"
+	APIHeartbeatPath = "/api/heartbeat"
+)
 
 // HealthChecker reports health: nil when healthy. *[Daemon] implements it.
 type HealthChecker interface {
 	Healthy() error
 }
 
-// HealthConfig is section health: the consumer daemon's HTTP health endpoint.
+// HealthConfig is section health: the consumer daemon's HTTP health endpoint, which serves
+// GET /health, GET /api/health and POST /api/heartbeat (see [NewHealthHandler]) on one address:
+// Addr when set, else Host:Port when Port is set, else nowhere.
 type HealthConfig struct {
-	// Addr is the listen address of GET /health, for example "127.0.0.1:8080" or ":8080"; the
-	// daemon entry point's --health-addr sets it. Empty (the default) serves nothing.
+	// Addr is the listen address, for example "127.0.0.1:8080" or ":8080"; the daemon entry
+	// point's --health-addr sets it. Empty (the default): Host and Port decide.
 	Addr string `koanf:"addr"`
+	// Host is the listen host when Port is set (default "0.0.0.0", as the original's
+	// --healthcheck-host).
+	Host string `koanf:"host"`
+	// Port is the listen port (the original's --healthcheck-port). Default 0: no endpoint, where
+	// the original listened on port 80; a Go daemon binds a port only when asked.
+	Port int `koanf:"port" validate:"min=0,max=65535"`
+	// HeartbeatThresholdSeconds bounds how long a poller may go without a sign of life before
+	// the daemon is unhealthy (the original's --heartbeat-threshold-seconds and
+	// $MICROCOSM_HEARTBEAT_THRESHOLD_SECONDS); see [DaemonOptions.HealthThreshold]. Default -1
+	// (as 0): no bound, and a receiver may fail for a minute before the daemon is unhealthy.
+	HeartbeatThresholdSeconds int `koanf:"heartbeat_threshold_seconds" validate:"min=-1"`
+}
+
+// DefaultHealthConfig returns the defaults of section health.
+func DefaultHealthConfig() HealthConfig {
+	return HealthConfig{Host: "0.0.0.0", HeartbeatThresholdSeconds: -1}
+}
+
+// Address is where the endpoint listens: Addr, else Host:Port when Port is set, else "" (no
+// endpoint).
+func (c HealthConfig) Address() string {
+	switch {
+	case c.Addr != "":
+		return c.Addr
+	case c.Port > 0:
+		return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	}
+	return ""
+}
+
+func (c HealthConfig) threshold() time.Duration {
+	return time.Duration(max(c.HeartbeatThresholdSeconds, 0)) * time.Second
+}
+
+// heartbeater is implemented by *Daemon: the pollers' heartbeats listed by GET /api/health.
+type heartbeater interface {
+	Heartbeats() []Heartbeat
 }
 
 type healthBody struct {
@@ -35,24 +81,74 @@ type healthBody struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// NewHealthHandler returns the health endpoint for c: GET (or HEAD) /health answers 200 with
-// {"status":"ok"} while c.Healthy() returns nil, else 503 with {"status":"unhealthy","error":...}.
+// apiHealthBody is the original's GET /api/health body, with the reason when unhealthy.
+type apiHealthBody struct {
+	Heartbeats map[string]int64 `json:"heartbeats"`
+	Error      string           `json:"error,omitempty"`
+}
+
+// NewHealthHandler returns the health endpoint for c:
+//
+//   - GET (or HEAD) /health answers 200 with {"status":"ok"} while c.Healthy() returns nil, else
+//     503 with {"status":"unhealthy","error":...};
+//   - GET (or HEAD) /api/health is the original daemon's: 200 with {"heartbeats":{"1":0}} while
+//     c.Healthy() returns nil, else 500 with the heartbeats and "error". The heartbeats map each
+//     poller's number (where the original had a worker's pid) to the whole seconds since its last
+//     sign of life; they come from c's Heartbeats method when it has one, as *[Daemon] does;
+//   - POST /api/heartbeat with {"pid": n} answers 201 with {}, as the original's, and 400 for a
+//     pid of 0, a missing pid or a body that is not that JSON. Pollers run in this process and
+//     are watched directly, so a posted heartbeat changes nothing; it is accepted so that
+//     workers and tools that post them keep working.
+//
 // Other paths are 404 and other methods 405. For the consumer daemon the endpoint turns unhealthy
-// when a receiver has been failing for over a minute, after a fatal error, and from the moment the
-// daemon starts to drain.
+// when a receiver has been failing for over a minute (or the heartbeat threshold), when a poller
+// has shown no sign of life for longer than the heartbeat threshold, after a fatal error, and from
+// the moment the daemon starts to drain.
 func NewHealthHandler(c HealthChecker) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
 		body, code := healthBody{Status: "ok"}, http.StatusOK
 		if err := c.Healthy(); err != nil {
 			body, code = healthBody{Status: "unhealthy", Error: err.Error()}, http.StatusServiceUnavailable
 		}
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(body)
+		writeJSON(w, code, body)
+	})
+	mux.HandleFunc("GET "+APIHealthPath, func(w http.ResponseWriter, _ *http.Request) {
+		body, code := apiHealthBody{Heartbeats: map[string]int64{}}, http.StatusOK
+		if hb, ok := c.(heartbeater); ok {
+			for _, h := range hb.Heartbeats() {
+				body.Heartbeats[strconv.Itoa(h.Poller)] = int64(h.Since / time.Second)
+			}
+		}
+		if err := c.Healthy(); err != nil {
+			body.Error, code = err.Error(), http.StatusInternalServerError
+		}
+		writeJSON(w, code, body)
+	})
+	mux.HandleFunc("POST "+APIHeartbeatPath, func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			PID json.Number `json:"pid"`
+		}
+		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		dec.UseNumber()
+		if err := dec.Decode(&in); err != nil {
+			writeJSON(w, http.StatusBadRequest, healthBody{Status: "bad request", Error: "want a JSON body {\"pid\": n}: " + err.Error()})
+			return
+		}
+		if pid, err := in.PID.Int64(); err != nil || pid == 0 {
+			writeJSON(w, http.StatusBadRequest, healthBody{Status: "bad request", Error: fmt.Sprintf("pid must be a non-zero integer, got %q", in.PID)})
+			return
+		}
+		writeJSON(w, http.StatusCreated, struct{}{})
 	})
 	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // HealthServer serves a handler over HTTP for the lifetime of an app: Start listens (so a bad or
@@ -125,22 +221,19 @@ func (s *HealthServer) Stop(ctx context.Context) error {
 type HealthParams struct {
 	fx.In
 	Lifecycle fx.Lifecycle
-	Settings  *fxconfig.Settings
+	Config    Config
 	Daemon    *Daemon
 	Logger    *zap.Logger `optional:"true"`
 }
 
-// NewHealthServerFx reads section health and, when health.addr is set, returns a server of the
-// daemon's health endpoint tied to the lifecycle; with no address it returns a server that never
-// listens. The server stops only after the daemon has drained, so probes see 503 during the
-// drain rather than a refused connection.
+// NewHealthServerFx returns a server of the daemon's health endpoint on the address of section
+// health ([HealthConfig.Address]) tied to the lifecycle; with no address it returns a server that
+// never listens. The server stops only after the daemon has drained, so probes see 503 (500 on
+// /api/health) during the drain rather than a refused connection.
 func NewHealthServerFx(p HealthParams) (*HealthServer, error) {
-	var cfg HealthConfig
-	if err := p.Settings.Unmarshal("health", &cfg); err != nil {
-		return nil, err
-	}
-	s := NewHealthServer(cfg.Addr, NewHealthHandler(p.Daemon))
-	if cfg.Addr == "" {
+	addr := p.Config.Health.Address()
+	s := NewHealthServer(addr, NewHealthHandler(p.Daemon))
+	if addr == "" {
 		return s, nil
 	}
 	p.Lifecycle.Append(fx.Hook{
@@ -149,7 +242,7 @@ func NewHealthServerFx(p HealthParams) (*HealthServer, error) {
 				return err
 			}
 			if p.Logger != nil {
-				p.Logger.Info("health endpoint listening", zap.String("addr", s.Addr()), zap.String("path", HealthPath))
+				p.Logger.Info("health endpoint listening", zap.String("addr", s.Addr()), zap.Strings("paths", []string{HealthPath, APIHealthPath, APIHeartbeatPath}))
 			}
 			return nil
 		},
@@ -164,9 +257,10 @@ func NewHealthServerFx(p HealthParams) (*HealthServer, error) {
 	return s, nil
 }
 
-// ServeHealth serves the consumer daemon's health endpoint on health.addr (--health-addr in
-// [Main]) for the app's lifetime, and provides the *[HealthServer]. It needs the daemon, so it
-// goes with [RunConsumer]. With no address configured it serves nothing.
+// ServeHealth serves the consumer daemon's health endpoint on section health's address
+// (--health-addr, or --healthcheck-host and --healthcheck-port, in [Main]) for the app's lifetime,
+// and provides the *[HealthServer]. It needs the daemon, so it goes with [RunConsumer]. With no
+// address configured it serves nothing.
 func ServeHealth() fx.Option {
 	return fx.Options(
 		fx.Provide(NewHealthServerFx),

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
@@ -15,6 +16,10 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
+
+// EnvHeartbeatThreshold is the environment variable that gives [Main]'s
+// --heartbeat-threshold-seconds its default, as in the original.
+const EnvHeartbeatThreshold = "MICROCOSM_HEARTBEAT_THRESHOLD_SECONDS"
 
 // Exit codes of [Main].
 const (
@@ -39,16 +44,30 @@ const (
 //	                       or the path of an existing JSON-lines file to replay (see ReplayReader)
 //	--stdin                replay JSON lines from stdin; the envelope defaults to naive
 //	--envelope NAME        codec, raw or naive (or the original's class names): sqs_envelope.strategy_name
-//	--health-addr ADDR     serve GET /health on ADDR (health.addr; see NewHealthHandler)
+//	--processes N          N independent pollers, each with its own receivers and worker
+//	                       pool (sqs_consumer.pollers; default 1, the original's --processes)
+//	--health-addr ADDR     serve the health endpoint on ADDR (health.addr; see NewHealthHandler)
+//	--healthcheck-host H   the original's spelling: serve it on H:PORT (health.host; default
+//	--healthcheck-port P   0.0.0.0), only when a port is given (health.port; default none)
+//	--heartbeat-threshold-seconds S
+//	                       a poller with no sign of life for S seconds is unhealthy
+//	                       (health.heartbeat_threshold_seconds; default
+//	                       $MICROCOSM_HEARTBEAT_THRESHOLD_SECONDS, else -1: no bound)
 //	--config PATH          config file, repeatable
 //	--set key=value        set a config key, repeatable
+//	--strict-config        unknown or retired config keys fail start-up (exit 2)
 //	--debug                human-readable logs and fx's own event log
 //	--testing              in-memory SNS/SQS instead of AWS
 //	--help                 print usage and return 0
 //
-// The flags set sqs_consumer.sqs_queue_url, sqs_envelope.strategy_name, health.addr, debug and
-// testing with the highest precedence (see package fxconfig). Without --debug, fx's own event log
-// is off.
+// The flags set sqs_consumer.sqs_queue_url, sqs_consumer.pollers, sqs_envelope.strategy_name,
+// health.*, strict_config, debug and testing with the highest precedence (see package fxconfig).
+// --health-addr and --healthcheck-host/--healthcheck-port are two spellings of one address, so
+// giving both is a usage error. Without --debug, fx's own event log is off.
+//
+// Configuration keys that nothing reads (a typo, or a key only the original had) are logged as
+// warnings at start-up, naming the nearest known key or what replaces the original's; with
+// --strict-config (or strict_config: true) they fail start-up instead, with exit code 2.
 //
 // A replay (--stdin or a file) makes a [ReplayReader]'s source the daemon's [MessageSource], with
 // one receiver, while SNS stays as configured (in-memory with --testing); each input line is handled
@@ -90,13 +109,16 @@ func MainContext(ctx context.Context, name string, args []string, stdin io.Reade
 		replay = NewReplayReader(f, cmd.replayFile)
 	}
 
-	var daemon *Daemon
+	var (
+		daemon   *Daemon
+		settings *fxconfig.Settings
+	)
 	appOpts := []fx.Option{
 		fxconfig.WithInput(cmd.input),
 		Module,
 		RunConsumer(),
 		ServeHealth(),
-		fx.Populate(&daemon),
+		fx.Populate(&daemon, &settings),
 	}
 	if cmd.debug {
 		appOpts = append(appOpts, fx.WithLogger(fxconfig.EventLogger))
@@ -113,6 +135,9 @@ func MainContext(ctx context.Context, name string, args []string, stdin io.Reade
 			err = fmt.Errorf("%w; pass --sqs-queue-url (or --testing for the in-memory backend)", err)
 		}
 		return fail(ExitFailure, err)
+	}
+	if err := settings.CheckKeys(); err != nil {
+		return fail(ExitUsage, err)
 	}
 
 	// Start on a context of its own: a cancelled ctx means "stop", which happens right after start.
@@ -179,7 +204,11 @@ func parseMainArgs(name string, args []string) (*mainCommand, error) {
 	queue := fs.String("sqs-queue-url", "", "the `queue` to consume: a URL, a queue name, or a JSON-lines file to replay")
 	fs.BoolVar(&cmd.stdin, "stdin", false, "replay JSON lines from stdin (the envelope defaults to naive)")
 	envelope := fs.String("envelope", "", "envelope `name`: codec (default), raw or naive")
-	healthAddr := fs.String("health-addr", "", "serve GET /health on `addr`, e.g. 127.0.0.1:8080")
+	healthAddr := fs.String("health-addr", "", "serve the health endpoint on `addr`, e.g. 127.0.0.1:8080")
+	processes := fs.Int("processes", 1, "`n` independent pollers, each with its own receivers and worker pool")
+	healthHost := fs.String("healthcheck-host", "0.0.0.0", "serve the health endpoint on `host` (with --healthcheck-port)")
+	healthPort := fs.Int("healthcheck-port", 0, "serve the health endpoint on `port` (default: none)")
+	threshold := fs.Int("heartbeat-threshold-seconds", -1, "a poller with no sign of life for `seconds` is unhealthy (-1: no bound; default $"+EnvHeartbeatThreshold+")")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cmd, err
@@ -197,6 +226,39 @@ func parseMainArgs(name string, args []string) (*mainCommand, error) {
 			cmd.input.Flags = map[string]any{}
 		}
 		cmd.input.Flags[key] = v
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["processes"] {
+		if *processes < 1 {
+			return cmd, fmt.Errorf("--processes: must be at least 1, got %d", *processes)
+		}
+		set("sqs_consumer.pollers", *processes)
+	}
+	if given["health-addr"] && (given["healthcheck-host"] || given["healthcheck-port"]) {
+		return cmd, errors.New("--health-addr and --healthcheck-host/--healthcheck-port are two spellings of one address: give one")
+	}
+	if given["healthcheck-host"] {
+		set("health.host", *healthHost)
+	}
+	if given["healthcheck-port"] {
+		if *healthPort < 1 || *healthPort > 65535 {
+			return cmd, fmt.Errorf("--healthcheck-port: must be between 1 and 65535, got %d", *healthPort)
+		}
+		set("health.port", *healthPort)
+	}
+	switch env, ok := os.LookupEnv(EnvHeartbeatThreshold); {
+	case given["heartbeat-threshold-seconds"]:
+		if *threshold < -1 {
+			return cmd, fmt.Errorf("--heartbeat-threshold-seconds: must be -1 (no bound) or more, got %d", *threshold)
+		}
+		set("health.heartbeat_threshold_seconds", *threshold)
+	case ok && env != "":
+		n, err := strconv.Atoi(strings.TrimSpace(env))
+		if err != nil || n < -1 {
+			return cmd, fmt.Errorf("$%s: want whole seconds, -1 (no bound) or more, got %q", EnvHeartbeatThreshold, env)
+		}
+		set("health.heartbeat_threshold_seconds", n)
 	}
 	if *queue != "" && cmd.stdin {
 		return cmd, errors.New("--stdin and --sqs-queue-url are mutually exclusive")
@@ -226,6 +288,7 @@ func parseMainArgs(name string, args []string) (*mainCommand, error) {
 	if cmd.stdin || cmd.replayFile != "" {
 		// A replay is one stream: one receiver reads it (the daemon's default is several).
 		set("sqs_consumer.receivers", 1)
+		set("sqs_consumer.pollers", 1)
 	}
 	cmd.debug, _ = cmd.input.Flags["debug"].(bool)
 	return cmd, nil

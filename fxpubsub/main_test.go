@@ -122,6 +122,10 @@ func TestMainUsageErrors(t *testing.T) {
 		{"bad health address", []string{"--health-addr", "8080"}, "--health-addr: address 8080: missing port in address"},
 		{"bad set", []string{"--set", "novalue"}, `want key=value, got "novalue"`},
 		{"bad bool", []string{"--testing=maybe"}, "invalid boolean value"},
+		{"no processes", []string{"--processes", "0"}, "--processes: must be at least 1, got 0"},
+		{"bad healthcheck port", []string{"--healthcheck-port", "70000"}, "--healthcheck-port: must be between 1 and 65535, got 70000"},
+		{"two health addresses", []string{"--health-addr", ":8080", "--healthcheck-port", "8081"}, "--health-addr and --healthcheck-host/--healthcheck-port are two spellings of one address"},
+		{"bad heartbeat threshold", []string{"--heartbeat-threshold-seconds", "-2"}, "--heartbeat-threshold-seconds: must be -1 (no bound) or more, got -2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -111,7 +111,7 @@ type ProducerOptions struct {
 	Telemetry *Telemetry
 	// LargePayloads offloads messages over its threshold to S3 (section large_payload; default
 	// nil: a message over 256 KiB is a *MessageTooLargeError).
-	LargePayloads *PayloadStore // large payload hook
+	LargePayloads *PayloadStore
 }
 
 // Producer publishes messages to SNS (the original's sns_producer).
@@ -157,7 +157,7 @@ type outgoing struct {
 	// attrs, when set, are the message attributes as given (a verbatim republish); otherwise the
 	// message carries the media_type attribute.
 	attrs map[string]snstypes.MessageAttributeValue
-	// offload marks a message for S3; pointer is set once uploaded (large payload hook).
+	// offload marks a message for S3; pointer is set once uploaded.
 	offload bool
 	pointer *PayloadPointer
 }
@@ -211,7 +211,7 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 	body, err := p.registry.Encode(mediaType, content, po.fields, opaque)
 	o := &outgoing{mediaType: mediaType, topicARN: topic, body: string(body), opaque: opaque, groupID: po.groupID, dedupID: po.dedupID, span: span}
 	if err == nil {
-		err = p.checkSize(o) // large payload hook
+		err = p.checkSize(o)
 	}
 	if err != nil {
 		endPublish(o, "", err)
@@ -265,7 +265,7 @@ func (p *Producer) publish(ctx context.Context, o *outgoing) (string, error) {
 
 // send makes the Publish call.
 func (p *Producer) send(ctx context.Context, o *outgoing) (string, error) {
-	if err := p.offload(ctx, o); err != nil { // large payload hook
+	if err := p.offload(ctx, o); err != nil {
 		return "", err
 	}
 	in := &sns.PublishInput{TopicArn: aws.String(o.topicARN), Message: aws.String(o.body), MessageAttributes: o.attributes()}
@@ -277,7 +277,7 @@ func (p *Producer) send(ctx context.Context, o *outgoing) (string, error) {
 	}
 	out, err := p.client.Publish(ctx, in)
 	if err != nil {
-		p.orphaned(o) // large payload hook
+		p.orphaned(o)
 		return "", &PublishError{MediaType: o.mediaType, TopicARN: o.topicARN, Err: err}
 	}
 	id := aws.ToString(out.MessageId)

@@ -33,7 +33,7 @@ type settleEntry struct {
 	messageID     string
 	receiptHandle string
 	visibility    int32
-	payload       *PayloadPointer // deleted after the message, with delete_payload_on_ack (large payload hook)
+	payload       *PayloadPointer // deleted after the message, with delete_payload_on_ack
 }
 
 // settleBatcher accumulates deletes or visibility changes and sends them 10 per call: a full batch
@@ -48,7 +48,7 @@ type settleBatcher struct {
 	flush       time.Duration
 	maxAttempts int
 	logger      *zap.Logger
-	payloads    *PayloadStore // large payload hook
+	payloads    *PayloadStore
 
 	ctx    context.Context // cancelled when close gives up waiting
 	cancel context.CancelFunc
@@ -213,7 +213,7 @@ func (b *settleBatcher) call(ctx context.Context, batch []settleEntry, last bool
 		b.logger.Error("settle batch refused", zap.Stringer("action", b.kind), zap.Int("messages", len(batch)), zap.Error(err))
 		return nil, nil
 	}
-	defer b.payloadsAcked(ctx, batch, failed) // large payload hook
+	defer b.payloadsAcked(ctx, batch, failed)
 	var retry []settleEntry
 	for _, f := range failed {
 		i, convErr := strconv.Atoi(aws.ToString(f.Id))

@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/microcosm-go/pubsub/fxconfig"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	noopmetric "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
@@ -56,6 +59,13 @@ type TelemetryOptions struct {
 	// keys). The global propagator is deliberately not the default: it is a no-op unless the app
 	// sets one, and the trace must cross hops either way.
 	Propagator propagation.TextMapPropagator
+	// DisableMetrics turns the library's metrics off (the original's pubsub_send_metrics.enabled
+	// false): its instruments come from a no-op meter, so the app's own instruments on
+	// MeterProvider keep recording. Spans are unaffected.
+	DisableMetrics bool
+	// Attributes are added to every metric the library records, as the original's statsd
+	// constant tags were ([NewTelemetryFx] sets service and environment).
+	Attributes []attribute.KeyValue
 }
 
 // Telemetry holds the library's OpenTelemetry instruments and tracer; see the package
@@ -72,6 +82,7 @@ type Telemetry struct {
 	lazyTP bool                 // tp is the unset global provider: tracing starts once one is set
 	prop   propagation.TextMapPropagator
 	meter  metric.Meter
+	consts []attribute.KeyValue // added to every metric's attributes
 
 	message, handleStart, batch, producer, receive metric.Float64Histogram
 	batchSize                                      metric.Int64Histogram
@@ -100,7 +111,7 @@ var (
 // NewTelemetry creates the instruments and tracer. Zero options mean the global providers and the
 // W3C trace-context propagator.
 func NewTelemetry(opts TelemetryOptions) (*Telemetry, error) {
-	t := &Telemetry{prop: opts.Propagator}
+	t := &Telemetry{prop: opts.Propagator, consts: slices.Clone(opts.Attributes)}
 	if t.prop == nil {
 		t.prop = propagation.TraceContext{}
 	}
@@ -116,11 +127,14 @@ func NewTelemetry(opts TelemetryOptions) (*Telemetry, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
+	if opts.DisableMetrics {
+		mp = noopmetric.NewMeterProvider()
+	}
 	t.meter = mp.Meter(ScopeName)
 	if err := t.instruments(); err != nil {
 		return nil, fmt.Errorf("create telemetry instruments: %w", err)
 	}
-	t.sourceOpt = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrSource.String(sourceValue)))}
+	t.sourceOpt = []metric.RecordOption{metric.WithAttributeSet(t.attrSet(attrSource.String(sourceValue)))}
 	return t, nil
 }
 
@@ -178,6 +192,11 @@ func (t *Telemetry) instruments() error {
 	return errors.Join(errs...)
 }
 
+// attrSet is the attribute set of kv and the constant attributes.
+func (t *Telemetry) attrSet(kv ...attribute.KeyValue) attribute.Set {
+	return attribute.NewSet(append(kv, t.consts...)...)
+}
+
 // isNoopTracerProvider reports the API's no-op providers, which make tracing pointless.
 func isNoopTracerProvider(tp trace.TracerProvider) bool {
 	switch fmt.Sprintf("%T", tp) {
@@ -224,7 +243,7 @@ type attrKey struct {
 
 func (t *Telemetry) messageOpts(mediaType string, r ResultType) []metric.RecordOption {
 	return t.recordOpts(attrKey{mediaType: mediaType, result: r}, func() attribute.Set {
-		return attribute.NewSet(attrSource.String(sourceValue), attrResult.String(r.String()), attrMediaTypeHyphen.String(mediaType))
+		return t.attrSet(attrSource.String(sourceValue), attrResult.String(r.String()), attrMediaTypeHyphen.String(mediaType))
 	})
 }
 
@@ -234,7 +253,7 @@ func (t *Telemetry) publishOpts(mediaType string, ok bool) []metric.RecordOption
 		key.publish, result = 2, "FAILURE"
 	}
 	return t.recordOpts(key, func() attribute.Set {
-		return attribute.NewSet(attrSource.String(sourceValue), attrPublishResult.String(result), attrMediaType.String(mediaType))
+		return t.attrSet(attrSource.String(sourceValue), attrPublishResult.String(result), attrMediaType.String(mediaType))
 	})
 }
 
@@ -285,17 +304,63 @@ func topicName(arn string) string {
 	return arn[strings.LastIndexByte(arn, ':')+1:]
 }
 
-// TelemetryParams are the optional OpenTelemetry providers [NewTelemetryFx] takes from the graph.
+// TelemetryConfig is section telemetry: the library's own metrics.
+type TelemetryConfig struct {
+	// Metrics records the library's metrics (default true); false turns them off while the app's
+	// own instruments keep recording (the original's pubsub_send_metrics.enabled).
+	Metrics bool `koanf:"metrics"`
+	// Service is the constant "service" attribute of the library's metrics (default:
+	// $METRICS_NAME, else the app name), as the original's statsd tag service:.
+	Service string `koanf:"service"`
+	// Environment is the constant "environment" attribute of the library's metrics (default:
+	// $MICROCOSM_ENVIRONMENT, else "undefined"), as the original's statsd tag environment:.
+	Environment string `koanf:"environment"`
+}
+
+// Environment variables that default the constant metric attributes, as in the original.
+const (
+	EnvMetricsName = "METRICS_NAME"
+	EnvEnvironment = "MICROCOSM_ENVIRONMENT"
+)
+
+// attributes returns the constant attributes: service and environment, each from c, else the
+// environment variable (getenv), else name and "undefined".
+func (c TelemetryConfig) attributes(name string, getenv func(string) string) []attribute.KeyValue {
+	pick := func(v, env, def string) string {
+		if v != "" {
+			return v
+		}
+		if v := getenv(env); v != "" {
+			return v
+		}
+		return def
+	}
+	return []attribute.KeyValue{
+		attribute.String("service", pick(c.Service, EnvMetricsName, name)),
+		attribute.String("environment", pick(c.Environment, EnvEnvironment, "undefined")),
+	}
+}
+
+// TelemetryParams are what [NewTelemetryFx] takes from the graph: section telemetry, the app's
+// metadata and environment, and the optional OpenTelemetry providers.
 type TelemetryParams struct {
 	fx.In
+	Config         Config
+	Metadata       fxconfig.Metadata
+	Input          fxconfig.Input                `optional:"true"` // Environ; nil means the process environment
 	MeterProvider  metric.MeterProvider          `optional:"true"`
 	TracerProvider trace.TracerProvider          `optional:"true"`
 	Propagator     propagation.TextMapPropagator `optional:"true"`
 }
 
 // NewTelemetryFx builds the [Telemetry] the producer, dispatcher and daemon share, from the
-// providers in the graph or else the global ones. Provide them as interfaces, for example
+// providers in the graph or else the global ones, with section telemetry's switch and constant
+// attributes. Provide the providers as interfaces, for example
 // fx.Provide(fx.Annotate(newMeterProvider, fx.As(new(metric.MeterProvider)))).
 func NewTelemetryFx(p TelemetryParams) (*Telemetry, error) {
-	return NewTelemetry(TelemetryOptions{MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Propagator: p.Propagator})
+	return NewTelemetry(TelemetryOptions{
+		MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Propagator: p.Propagator,
+		DisableMetrics: !p.Config.Telemetry.Metrics,
+		Attributes:     p.Config.Telemetry.attributes(p.Metadata.Name, p.Input.Getenv),
+	})
 }

@@ -29,10 +29,10 @@ func (t *Telemetry) forDaemon(queue string) *daemonTelemetry {
 	}
 	q := attrQueue.String(queue)
 	obs := func(kv ...attribute.KeyValue) []metric.ObserveOption {
-		return []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
+		return []metric.ObserveOption{metric.WithAttributeSet(t.attrSet(kv...))}
 	}
 	rec := func(result string) []metric.RecordOption {
-		return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(q, attrResult.String(result)))}
+		return []metric.RecordOption{metric.WithAttributeSet(t.attrSet(q, attrResult.String(result)))}
 	}
 	return &daemonTelemetry{
 		Telemetry: t, queue: queue,
@@ -54,17 +54,26 @@ func (dt *daemonTelemetry) register(d *Daemon) error {
 		o.ObserveInt64(dt.extensions, s.Extensions, dt.queueObs...)
 		o.ObserveInt64(dt.inFlight, s.InFlight, dt.queueObs...)
 		o.ObserveInt64(dt.reserved, s.Busy, dt.queueObs...)
-		o.ObserveFloat64(dt.utilization, float64(s.InFlight)/float64(d.opts.Concurrency), dt.queueObs...)
-		if del, chg := d.batchers(); del != nil {
+		o.ObserveFloat64(dt.utilization, float64(s.InFlight)/float64(d.opts.Concurrency*d.opts.Pollers), dt.queueObs...)
+		var del, chg settleCounts
+		running := false
+		for _, p := range d.pollers() {
+			if pd, pc := p.batchers(); pd != nil {
+				running = true
+				del.add(pd)
+				chg.add(pc)
+			}
+		}
+		if running {
 			for _, b := range []struct {
-				b   *settleBatcher
+				c   settleCounts
 				obs []metric.ObserveOption
 			}{{del, dt.deleteObs}, {chg, dt.changeObs}} {
-				o.ObserveInt64(dt.settleCalls, b.b.nCalls.Load(), b.obs...)
-				o.ObserveInt64(dt.settleEntries, b.b.nEntries.Load(), b.obs...)
-				o.ObserveInt64(dt.settleCallErrors, b.b.nCallErrors.Load(), b.obs...)
-				o.ObserveInt64(dt.settleFailures, b.b.nFailed.Load(), b.obs...)
-				o.ObserveInt64(dt.settlePending, b.b.pending.Load(), b.obs...)
+				o.ObserveInt64(dt.settleCalls, b.c.calls, b.obs...)
+				o.ObserveInt64(dt.settleEntries, b.c.entries, b.obs...)
+				o.ObserveInt64(dt.settleCallErrors, b.c.callErrors, b.obs...)
+				o.ObserveInt64(dt.settleFailures, b.c.failed, b.obs...)
+				o.ObserveInt64(dt.settlePending, b.c.pending, b.obs...)
 			}
 		}
 		return nil
@@ -75,6 +84,17 @@ func (dt *daemonTelemetry) register(d *Daemon) error {
 	}
 	dt.reg = reg
 	return nil
+}
+
+// settleCounts sums the counters of settle batchers of one action over the pollers.
+type settleCounts struct{ calls, entries, callErrors, failed, pending int64 }
+
+func (c *settleCounts) add(b *settleBatcher) {
+	c.calls += b.nCalls.Load()
+	c.entries += b.nEntries.Load()
+	c.callErrors += b.nCallErrors.Load()
+	c.failed += b.nFailed.Load()
+	c.pending += b.pending.Load()
 }
 
 func (dt *daemonTelemetry) unregister() {
@@ -100,7 +120,8 @@ func (dt *daemonTelemetry) recordReceive(ctx context.Context, elapsed time.Durat
 }
 
 // receiveBatch tracks the messages of one receive until the last is handled: the original's
-// message_batch and message_batch_size, now that handling is decoupled from receiving.
+// message_batch and message_batch_size and its "Completed batch" debug line, now that handling is
+// decoupled from receiving.
 type receiveBatch struct {
 	start     time.Time
 	remaining atomic.Int32
@@ -113,19 +134,20 @@ func newReceiveBatch(n int, start time.Time) *receiveBatch {
 	return b
 }
 
-// done records one message's end (handled with result r, or released unhandled) and, after the
-// last, the batch metrics when it had a non-IGNORED message.
-func (dt *daemonTelemetry) done(ctx context.Context, b *receiveBatch, handled bool, r ResultType) {
+// done records one message's end (handled with result r, or released unhandled). After the last
+// it returns the batch's count of non-IGNORED messages and its elapsed time, with last set.
+func (b *receiveBatch) done(handled bool, r ResultType) (n int, elapsed time.Duration, last bool) {
 	if handled && r != Ignored {
 		b.counted.Add(1)
 	}
 	if b.remaining.Add(-1) != 0 {
-		return
+		return 0, 0, false
 	}
-	n := b.counted.Load()
-	if n == 0 {
-		return
-	}
-	dt.batch.Record(ctx, time.Since(b.start).Seconds(), dt.sourceOpt...)
+	return int(b.counted.Load()), time.Since(b.start), true
+}
+
+// recordBatch records the batch metrics of a batch with n non-IGNORED messages.
+func (dt *daemonTelemetry) recordBatch(ctx context.Context, elapsed time.Duration, n int) {
+	dt.batch.Record(ctx, elapsed.Seconds(), dt.sourceOpt...)
 	dt.batchSize.Record(ctx, int64(n), dt.sourceOpt...)
 }

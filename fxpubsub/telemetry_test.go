@@ -111,6 +111,12 @@ func attrs(kv ...string) string {
 	return attrString(attribute.NewSet(a...))
 }
 
+// appAttrs is attrs with the constant attributes of the app "otel" with no environment: the
+// service is the app's name and the environment "undefined".
+func appAttrs(kv ...string) string {
+	return attrs(append(kv, "service", "otel", "environment", "undefined")...)
+}
+
 // outcomeHandler turns an order id into a result; "ok" also publishes a follow-up (the second hop).
 type outcomeHandler struct {
 	producer *fxpubsub.Producer
@@ -239,10 +245,10 @@ func TestTelemetry(t *testing.T) {
 		for _, name := range []string{"message", "message_handle_start"} {
 			pts := histPoints(t, ms[name])
 			for _, k := range []string{
-				attrs("source", "microcosm-pubsub", "result", "SUCCEEDED", "media-type", orderMT),
-				attrs("source", "microcosm-pubsub", "result", "FAILED", "media-type", orderMT),
-				attrs("source", "microcosm-pubsub", "result", "RETRIED", "media-type", orderMT),
-				attrs("source", "microcosm-pubsub", "result", "SUCCEEDED", "media-type", followUpMT),
+				appAttrs("source", "microcosm-pubsub", "result", "SUCCEEDED", "media-type", orderMT),
+				appAttrs("source", "microcosm-pubsub", "result", "FAILED", "media-type", orderMT),
+				appAttrs("source", "microcosm-pubsub", "result", "RETRIED", "media-type", orderMT),
+				appAttrs("source", "microcosm-pubsub", "result", "SUCCEEDED", "media-type", followUpMT),
 			} {
 				p, ok := pts[k]
 				if !ok || p.Count != 1 {
@@ -261,7 +267,7 @@ func TestTelemetry(t *testing.T) {
 	})
 	t.Run("batch", func(t *testing.T) {
 		pts := histPoints(t, ms["message_batch"])
-		src := attrs("source", "microcosm-pubsub")
+		src := appAttrs("source", "microcosm-pubsub")
 		if p := pts[src]; p.Count == 0 || len(pts) != 1 {
 			t.Errorf("message_batch: %v", pts)
 		}
@@ -277,8 +283,8 @@ func TestTelemetry(t *testing.T) {
 	t.Run("sns_producer", func(t *testing.T) {
 		pts := histPoints(t, ms["sns_producer"])
 		for k, n := range map[string]uint64{
-			attrs("source", "microcosm-pubsub", "publish_result", "SUCCESS", "media_type", orderMT):    4,
-			attrs("source", "microcosm-pubsub", "publish_result", "SUCCESS", "media_type", followUpMT): 1,
+			appAttrs("source", "microcosm-pubsub", "publish_result", "SUCCESS", "media_type", orderMT):    4,
+			appAttrs("source", "microcosm-pubsub", "publish_result", "SUCCESS", "media_type", followUpMT): 1,
 		} {
 			if pts[k].Count != n {
 				t.Errorf("sns_producer{%s}: count %d, want %d", k, pts[k].Count, n)
@@ -289,7 +295,7 @@ func TestTelemetry(t *testing.T) {
 		}
 	})
 	t.Run("consumer", func(t *testing.T) {
-		q := attrs("messaging.destination.name", queue)
+		q := appAttrs("messaging.destination.name", queue)
 		for name, want := range map[string]int64{
 			"sqs_consumer.received": 5, "sqs_consumer.handled": 5, "sqs_consumer.released": 0, "sqs_consumer.in_flight": 0,
 			"sqs_consumer.receive.errors": 0, "sqs_consumer.visibility_extensions": 0,
@@ -302,7 +308,7 @@ func TestTelemetry(t *testing.T) {
 		if calls < 1 || sumPoints(t, ms["sqs_consumer.receive.empty"])[q] > calls {
 			t.Errorf("receive calls %d, empty %d", calls, sumPoints(t, ms["sqs_consumer.receive.empty"])[q])
 		}
-		del, chg := attrs("messaging.destination.name", queue, "action", "delete"), attrs("messaging.destination.name", queue, "action", "change_visibility")
+		del, chg := appAttrs("messaging.destination.name", queue, "action", "delete"), appAttrs("messaging.destination.name", queue, "action", "change_visibility")
 		for name, want := range map[string]map[string]int64{
 			"sqs_consumer.settle.entries":     {del: 3, chg: 2}, // ok, ignore, follow-up deleted; fail, retry nacked
 			"sqs_consumer.settle.failures":    {del: 0, chg: 0},
@@ -324,7 +330,7 @@ func TestTelemetry(t *testing.T) {
 			t.Errorf("utilization = %+v", ms["sqs_consumer.workers.utilization"].Data)
 		}
 		recv := histPoints(t, ms["sqs_consumer.receive.duration"])
-		if recv[attrs("messaging.destination.name", queue, "result", "messages")].Count < 1 {
+		if recv[appAttrs("messaging.destination.name", queue, "result", "messages")].Count < 1 {
 			t.Errorf("receive.duration = %v", keys(recv))
 		}
 	})

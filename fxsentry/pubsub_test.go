@@ -146,7 +146,7 @@ func TestDaemonReportsFailedAndExpiredMessages(t *testing.T) {
 
 	fail := got["req-fail"]
 	tags := fail.tags()
-	if tags["message-id"] == "" || tags["media-type"] != sentryOrderMT || !strings.HasSuffix(tags["handler"], "handleSentryOrder") ||
+	if tags["message-id"] == "" || tags["media-type"] != sentryOrderMT || tags["handler"] != "Handle Sentry Order" ||
 		tags["uri"] != "https://orders/1" || tags["tenant"] != "acme" || tags["span"] != "" {
 		t.Errorf("failed message tags = %v", tags)
 	}

@@ -69,7 +69,7 @@ func TestWrapOrderAndName(t *testing.T) {
 	}
 
 	wrapped := handlers.Wrap[note](&noteHandler{}, handlers.Logging[note](nil), handlers.Timeout[note](time.Second))
-	if got := handlers.NameOf(wrapped); got != "noteHandler" {
+	if got := handlers.NameOf(wrapped); got != "Note Handler" {
 		t.Fatalf("wrapped handler named %q, want the inner handler's name", got)
 	}
 }
@@ -84,7 +84,7 @@ func TestLogging(t *testing.T) {
 	var got []string
 	for _, e := range logs.All() {
 		got = append(got, e.Level.String()+" "+e.Message)
-		if e.ContextMap()["handler"] != "noteHandler" {
+		if e.ContextMap()["handler"] != "Note Handler" {
 			t.Errorf("entry %q has handler %v", e.Message, e.ContextMap()["handler"])
 		}
 	}
