@@ -33,6 +33,10 @@ type ConsumerOptions struct {
 	// EnvelopeChecks guard against forged SNS envelopes (codec envelope only; default: none). A
 	// body they refuse is returned with Err set, never decoded.
 	EnvelopeChecks EnvelopeChecks
+	// SentTimestamp asks SQS for each message's SentTimestamp, so that [Message.SentAt] is set
+	// (default off: like the original, a receive asks only for what the library reads, which is
+	// ApproximateReceiveCount, and MessageGroupId on FIFO queues).
+	SentTimestamp bool
 }
 
 // Consumer receives messages from one SQS queue (the original's sqs_consumer).
@@ -108,10 +112,20 @@ func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
 	return c.receive(ctx, c.opts.Limit, callSettler{c}, c.opts.Wait)
 }
 
-var receiveAttributes = []sqstypes.MessageSystemAttributeName{
-	sqstypes.MessageSystemAttributeNameApproximateReceiveCount,
-	sqstypes.MessageSystemAttributeNameSentTimestamp,
-	sqstypes.MessageSystemAttributeNameMessageGroupId,
+// receiveAttributes are the system attributes a receive from url asks for: ApproximateReceiveCount
+// (the backoff and the attempt limit read it), MessageGroupId on a FIFO queue (the daemon keeps
+// a group's order with it) and SentTimestamp when asked for. Each one asked for costs the client
+// its deserialisation on every message.
+func (c *Consumer) receiveAttributes(url string) []sqstypes.MessageSystemAttributeName {
+	attrs := make([]sqstypes.MessageSystemAttributeName, 1, 3)
+	attrs[0] = sqstypes.MessageSystemAttributeNameApproximateReceiveCount
+	if isFIFOQueue(url) {
+		attrs = append(attrs, sqstypes.MessageSystemAttributeNameMessageGroupId)
+	}
+	if c.opts.SentTimestamp {
+		attrs = append(attrs, sqstypes.MessageSystemAttributeNameSentTimestamp)
+	}
+	return attrs
 }
 
 func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.Duration) ([]*Message, error) {
@@ -123,7 +137,7 @@ func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.
 		QueueUrl:                    aws.String(url),
 		MaxNumberOfMessages:         int32(min(max(limit, 1), 10)),
 		WaitTimeSeconds:             int32(wait / time.Second),
-		MessageSystemAttributeNames: receiveAttributes,
+		MessageSystemAttributeNames: c.receiveAttributes(url),
 	}
 	if c.opts.VisibilityTimeout > 0 {
 		in.VisibilityTimeout = visibilitySeconds(c.opts.VisibilityTimeout)
