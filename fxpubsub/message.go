@@ -26,9 +26,11 @@ type Message struct {
 	ReceiptHandle string
 	// ReceiveCount is SQS's ApproximateReceiveCount (1 on first delivery).
 	ReceiveCount int
-	// SentAt is when SQS accepted the message (zero if unknown).
+	// SentAt is when SQS accepted the message (zero if unknown: a consumer asks SQS for it only
+	// with [ConsumerOptions].SentTimestamp; a replay sets it).
 	SentAt time.Time
-	// MessageGroupID is the FIFO message group ("" on standard queues without fair-queue groups).
+	// MessageGroupID is the FIFO message group (asked for on FIFO queues only; "" on standard
+	// queues, fair-queue groups included).
 	MessageGroupID string
 	// TopicARN is the SNS topic of an envelope-delivered message ("" for raw delivery).
 	TopicARN string

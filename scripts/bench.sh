@@ -12,6 +12,8 @@
 #   of baseline and library, alternating which goes first.
 # - Records `uptime` before each run (other work on the machine changes msg/s a lot; CPU per message
 #   much less).
+# - Ends with the drain table: the library at defaults beside the loop, medians and ratios, per
+#   message (CPU µs, allocations, SQS calls), and the load (1-minute average) of those runs.
 # Raw output goes to $BENCH_OUT (default .emulator/bench-<time>.txt); the medians go to stdout.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,7 +54,7 @@ run() {
     return
   fi
   echo "$line" >>"$OUT"
-  "$BIN" -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.count 1 | grep -E '^(Benchmark|--- |    )' | tee -a "$OUT" >&2
+  "$BIN" -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.count 1 -test.benchmem | grep -E '^(Benchmark|--- |    )' | tee -a "$OUT" >&2
 }
 
 BASE='BenchmarkDrainFauxqs/baseline$'
@@ -81,3 +83,31 @@ grep '^Benchmark' "$OUT" | awk '{
     }
     { if ($1 != key1 || $2 != key2) { flush(); key1 = $1; key2 = $2 } v[++n] = $3 }
     END { flush() }'
+
+# The drain table: medians of the library (defaults) and the loop, and their ratio.
+echo
+DRAIN_N="$(grep -m1 -o 'drainMessages = [0-9_]*' internal/bench/drain_test.go | tr -d '_' | cut -d' ' -f3)"
+echo "drain of $DRAIN_N messages on fauxqs, medians of $ROUNDS alternating runs each"
+grep '^BenchmarkDrainFauxqs/' "$OUT" | awk '
+    { v = ($1 ~ /library/) ? "library" : "loop"
+      for (i = 3; i + 1 <= NF; i += 2) print v "\t" $(i + 1) "\t" $i }' | sort -t$'\t' -k1,1 -k2,2 -k3,3g | awk -F'\t' -v N="$DRAIN_N" '
+    { k = $1 SUBSEP $2; n[k]++; val[k, n[k]] = $3 }
+    function med(k) { c = n[k]; if (c == 0) return -1; return (c % 2) ? val[k, (c + 1) / 2] : (val[k, c / 2] + val[k, c / 2 + 1]) / 2 }
+    function row(label, metric, scale, fmt,   a, b) {
+      a = med("loop" SUBSEP metric); b = med("library" SUBSEP metric)
+      if (a < 0 || b < 0) return
+      printf "| %-28s | " fmt " | " fmt " | %5.2fx |\n", label, a * scale, b * scale, (a > 0 ? b / a : 0)
+    }
+    END {
+      printf "| %-28s | %10s | %10s | %6s |\n", "", "loop", "library", "ratio"
+      print  "| ---------------------------- | ---------- | ---------- | ------ |"
+      row("msg/s", "msg/s", 1, "%10.0f")
+      row("client CPU us/msg", "cpu-s/1k-msg", 1000, "%10.1f")
+      row("allocs/msg", "allocs/op", 1 / N, "%10.1f")
+      row("bytes/msg", "B/op", 1 / N, "%10.0f")
+      row("SQS calls/msg", "calls/msg", 1, "%10.4f")
+      row("  ReceiveMessage/msg", "ReceiveMessage/msg", 1, "%10.4f")
+      row("  DeleteMessageBatch/msg", "DeleteMessageBatch/msg", 1, "%10.4f")
+      row("peak pending deletes", "peak-pending-deletes", 1, "%10.0f")
+      row("load (1 min)", "load1", 1, "%10.2f")
+    }'
