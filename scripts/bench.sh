@@ -68,6 +68,24 @@ for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkPublishConsumeFauxqs$' 1x; done
 for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkInFlight1000/memory$' 1x; run 'BenchmarkInFlight1000/fauxqs$' 1x; done
 for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkPublishConsumeMemory$' 100000x; done
 
+# ---- publish table (issue 13, goal 2) -------------------------------------------------------
+# BenchmarkPublishFauxqs: the hand-tuned PublishBatch loop beside Produce from 8 and 64 goroutines
+# and ProduceBatch from 8; one discarded warm-up of each, then `rounds` rounds (at least 5) with the
+# order of the variants rotating from round to round.
+publish_table() {
+  local variants=(loop produce8 producebatch8 produce64) v r i n rounds=$((ROUNDS < 5 ? 5 : ROUNDS))
+  n=${#variants[@]}
+  for v in "${variants[@]}"; do run "BenchmarkPublishFauxqs/$v\$" 1x discard; done
+  for r in $(seq 0 $((rounds - 1))); do
+    for i in $(seq 0 $((n - 1))); do
+      if [ $((r % 2)) -eq 0 ]; then v=${variants[$(((i + r / 2) % n))]}; else v=${variants[$(((n - 1 - i + r / 2) % n))]}; fi
+      run "BenchmarkPublishFauxqs/$v\$" 1x
+    done
+  done
+}
+publish_table
+# ---- end of the publish table ---------------------------------------------------------------
+
 # Medians: one block per benchmark, one line per metric.
 echo "raw results: $OUT"
 grep '^Benchmark' "$OUT" | awk '{
@@ -111,3 +129,28 @@ grep '^BenchmarkDrainFauxqs/' "$OUT" | awk '
       row("peak pending deletes", "peak-pending-deletes", 1, "%10.0f")
       row("load (1 min)", "load1", 1, "%10.2f")
     }'
+
+# ---- publish table: ratios to the loop (issue 13, goal 2) ------------------------------------
+# Medians per variant, and rate, client CPU and calls per message as ratios to the loop's medians.
+echo
+echo "publish, medians (ratios to the loop)"
+grep '^BenchmarkPublishFauxqs/' "$OUT" | awk '
+  function median(k,   n, i, j, t, a) {
+    n = split(vals[k], a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  {
+    v = $1; sub(/^BenchmarkPublishFauxqs\//, "", v); sub(/-[0-9]+$/, "", v); seen[v] = 1
+    for (i = 3; i + 1 <= NF; i += 2) vals[v SUBSEP $(i + 1)] = vals[v SUBSEP $(i + 1)] " " $i
+  }
+  END {
+    lr = median("loop" SUBSEP "msg/s"); lc = median("loop" SUBSEP "cpu-µs/msg")
+    printf "  %-14s %10s %8s %12s %8s %10s %8s\n", "variant", "msg/s", "×loop", "cpu-µs/msg", "×loop", "calls/msg", "load1"
+    split("loop produce8 producebatch8 produce64", order, " ")
+    for (k = 1; k <= 4; k++) {
+      v = order[k]; if (!(v in seen)) continue
+      r = median(v SUBSEP "msg/s"); c = median(v SUBSEP "cpu-µs/msg")
+      printf "  %-14s %10.0f %8.2f %12.1f %8.2f %10.3f %8.2f\n", v, r, r / lr, c, c / lc, median(v SUBSEP "calls/msg"), median(v SUBSEP "load1")
+    }
+  }'
