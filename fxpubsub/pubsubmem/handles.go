@@ -55,7 +55,7 @@ func (q *queue) resolve(h *string) (*message, handleStatus) {
 	if rest != "" || parts[0] != q.id || parts[1] == 0 || parts[1] > q.nextKey || parts[2] == 0 || parts[2] > q.nextNonce {
 		return nil, handleInvalid
 	}
-	m := q.msgs[parts[1]]
+	m := q.msgs.get(parts[1])
 	switch {
 	case m == nil:
 		return nil, handleGone

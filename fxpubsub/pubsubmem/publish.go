@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,38 @@ func publishSize(message *string, attrs map[string]snstypes.MessageAttributeValu
 
 func badAttr(format string, args ...any) error {
 	return &snstypes.InvalidParameterValueException{Message: aws.String(fmt.Sprintf(format, args...))}
+}
+
+// checkSNSAttribute validates one message attribute as SNS does.
+func checkSNSAttribute(name string, a snstypes.MessageAttributeValue) error {
+	if !validAttrName(name) {
+		return badAttr("The message attribute '%s' has an invalid name.", name)
+	}
+	dt := aws.ToString(a.DataType)
+	switch {
+	case dt == "Binary":
+		if a.BinaryValue == nil {
+			return badAttr("The message attribute '%s' with type 'Binary' must have a binary value.", name)
+		}
+	case dt == "String" || dt == "Number" || dt == "String.Array":
+		if a.StringValue == nil {
+			return badAttr("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, dt)
+		}
+		v := *a.StringValue
+		if dt == "Number" && !validNumber(v) {
+			return badAttr("Could not cast message attribute '%s' value to number.", name)
+		}
+		if dt == "String.Array" {
+			if arr, err := decodeJSON(v); err != nil {
+				return badAttr("The message attribute '%s' has an invalid String.Array value.", name)
+			} else if _, ok := arr.([]any); !ok {
+				return badAttr("The message attribute '%s' has an invalid String.Array value.", name)
+			}
+		}
+	default:
+		return badAttr("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name)
+	}
+	return nil
 }
 
 // prepareSNS validates one Publish(Batch) entry.
@@ -75,43 +108,14 @@ func prepareSNS(message, subject, structure *string, attrs map[string]snstypes.M
 		}
 		m.subject = s
 	}
-	if len(attrs) > 0 {
-		m.attrs = make(map[string]snstypes.MessageAttributeValue, len(attrs))
-		for name, a := range attrs {
-			if !validAttrName(name) {
-				return m, badAttr("The message attribute '%s' has an invalid name.", name)
-			}
-			dt := aws.ToString(a.DataType)
-			var c snstypes.MessageAttributeValue
-			c.DataType = aws.String(dt)
-			switch {
-			case dt == "Binary":
-				if a.BinaryValue == nil {
-					return m, badAttr("The message attribute '%s' with type 'Binary' must have a binary value.", name)
-				}
-				c.BinaryValue = append([]byte{}, a.BinaryValue...)
-			case dt == "String" || dt == "Number" || dt == "String.Array":
-				if a.StringValue == nil {
-					return m, badAttr("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", name, dt)
-				}
-				v := *a.StringValue
-				if dt == "Number" && !validNumber(v) {
-					return m, badAttr("Could not cast message attribute '%s' value to number.", name)
-				}
-				if dt == "String.Array" {
-					if arr, err := decodeJSON(v); err != nil {
-						return m, badAttr("The message attribute '%s' has an invalid String.Array value.", name)
-					} else if _, ok := arr.([]any); !ok {
-						return m, badAttr("The message attribute '%s' has an invalid String.Array value.", name)
-					}
-				}
-				c.StringValue = aws.String(v)
-			default:
-				return m, badAttr("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name)
-			}
-			m.attrs[name] = c
+	for name, a := range attrs {
+		if err := checkSNSAttribute(name, a); err != nil {
+			return m, err
 		}
 	}
+	// Delivery is synchronous and copies what it keeps (binary values), so the caller's map is
+	// read in place rather than copied.
+	m.attrs = attrs
 	m.groupID, m.dedupID = aws.ToString(groupID), aws.ToString(dedupID)
 	return m, nil
 }
@@ -187,7 +191,7 @@ func (b *Backend) publish(t *topic, ds []delivery, m *snsMessage) (msgID, seqNum
 				for name, a := range m.attrs {
 					x := msgAttr{name: name, dataType: aws.ToString(a.DataType), str: aws.ToString(a.StringValue)}
 					if x.dataType == "Binary" {
-						x.bin, x.binary, x.str = a.BinaryValue, true, ""
+						x.bin, x.binary, x.str = append([]byte{}, a.BinaryValue...), true, ""
 					}
 					rawAttrs = append(rawAttrs, x)
 				}
@@ -272,17 +276,17 @@ func (c *SNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, _ ...
 	case len(entries) > maxBatchEntries:
 		return nil, snsErr(op, &snstypes.TooManyEntriesInBatchRequestException{Message: aws.String("The batch request contains more entries than permissible")})
 	}
-	seen := make(map[string]bool, len(entries))
+	var seen [maxBatchEntries]string
 	total := 0
-	for _, e := range entries {
+	for i, e := range entries {
 		id := aws.ToString(e.Id)
 		if !validBatchID(id) {
 			return nil, snsErr(op, &snstypes.InvalidBatchEntryIdException{Message: aws.String("The Id of a batch entry in a batch request doesn't abide by the specification")})
 		}
-		if seen[id] {
+		if slices.Contains(seen[:i], id) {
 			return nil, snsErr(op, &snstypes.BatchEntryIdsNotDistinctException{Message: aws.String("Two or more batch entries in the request have the same Id")})
 		}
-		seen[id] = true
+		seen[i] = id
 		total += publishSize(e.Message, e.MessageAttributes)
 	}
 	t, ds := c.b.deliveries(aws.ToString(in.TopicArn))

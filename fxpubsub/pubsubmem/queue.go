@@ -48,8 +48,8 @@ type queue struct {
 	deleted    bool
 	nextKey    uint64
 	nextNonce  uint64
-	msgs       map[uint64]*message // every live message by key
-	ready      ring                // standard queues: visible messages in arrival order (may hold stale entries)
+	msgs       msgTable // every live message by key
+	ready      ring     // standard queues: visible messages in arrival order (may hold stale entries)
 	nReady     int
 	delayed    msgHeap
 	inflight   msgHeap
@@ -62,7 +62,7 @@ func newQueue(b *Backend, id uint64, name string, fifo bool, cfg queueConfig, no
 	q := &queue{
 		b: b, id: id, name: name, fifo: fifo, created: now, modified: now,
 		url: b.queueURL(name), arn: b.arn("sqs", name),
-		cfg: cfg, msgs: map[uint64]*message{}, notify: make(chan struct{}),
+		cfg: cfg, notify: make(chan struct{}),
 	}
 	q.redrive.Store(cfg.redrive)
 	if fifo {
@@ -130,7 +130,7 @@ func (q *queue) makeReady(m *message) {
 func (q *queue) enqueue(m *message, delay int32, now int64) {
 	q.nextKey++
 	m.key = q.nextKey
-	q.msgs[m.key] = m
+	q.msgs.put(m)
 	if q.fifo {
 		q.addToGroup(m)
 	}
@@ -160,16 +160,14 @@ func (q *queue) remove(m *message) {
 	if m.group != nil {
 		q.removeFromGroup(m)
 	}
-	delete(q.msgs, m.key)
+	q.msgs.del(m.key)
 	m.state = stGone
 }
 
 // purge drops every message.
 func (q *queue) purge() {
-	for _, m := range q.msgs {
-		m.state = stGone
-	}
-	q.msgs = map[uint64]*message{}
+	q.msgs.each(func(m *message) { m.state = stGone })
+	q.msgs.reset()
 	q.ready.reset()
 	q.nReady = 0
 	clear(q.delayed)
