@@ -463,6 +463,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 func (d *Daemon) stopped(err error) {
 	d.stoppedOnce.Do(func() {
 		if err != nil {
+			err = explainRejected(err)
 			d.fatalErr.Store(&err)
 			d.opts.Logger.Error("consumer stopping: fatal error", zap.Error(err))
 		} else {
