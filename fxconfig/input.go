@@ -63,7 +63,10 @@ func WithInput(in Input) fx.Option {
 }
 
 // FromArgs supplies an [Input] that reads the process environment and
-// parses args (without the program name) for the standard flags.
+// parses args (without the program name) for the standard flags. A bad
+// flag, or --help, is an fx start-up error: apps that want usage, exit
+// codes 0 and 2, one-line errors and the daemon's flags run with
+// fxpubsub.Run instead of fx.New.
 func FromArgs(name string, args []string) fx.Option {
 	return WithInput(Input{Name: name, Args: args})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"go.uber.org/zap"
 )
 
 // AWSOptions configure an SDK client built by [NewSNSClient] or [NewSQSClient].
@@ -27,6 +28,9 @@ type AWSOptions struct {
 	ConnectTimeout time.Duration // TCP connect bound
 	RequestTimeout time.Duration // whole-request bound (0: none; SQS long polls rely on contexts)
 	MaxAttempts    int           // SDK attempts per call
+	// Logger receives the SDK's own log lines (such as its IMDSv1 fallback warning), named "aws";
+	// nil leaves the SDK's default (plain text on stderr).
+	Logger *zap.Logger
 }
 
 // throttleCodes are retried by the SDK in addition to its defaults: SNS's own "Throttled" (HTTP
@@ -71,9 +75,12 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	if o.Profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
 	}
+	if o.Logger != nil {
+		opts = append(opts, config.WithLogger(newSDKLogger(o.Logger)))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+		return aws.Config{}, fmt.Errorf("load aws config: %w", missingProfile(err, o.Profile))
 	}
 	return cfg, nil
 }
@@ -84,11 +91,7 @@ func NewSNSClient(ctx context.Context, o AWSOptions) (*sns.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sns.NewFromConfig(cfg, func(so *sns.Options) {
-		if o.EndpointURL != "" {
-			so.BaseEndpoint = aws.String(o.EndpointURL)
-		}
-	}), nil
+	return snsFromConfig(cfg, o), nil
 }
 
 // NewSQSClient returns an SQS client for o.
@@ -97,11 +100,23 @@ func NewSQSClient(ctx context.Context, o AWSOptions) (*sqs.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return sqsFromConfig(cfg, o), nil
+}
+
+func snsFromConfig(cfg aws.Config, o AWSOptions) *sns.Client {
+	return sns.NewFromConfig(cfg, func(so *sns.Options) {
+		if o.EndpointURL != "" {
+			so.BaseEndpoint = aws.String(o.EndpointURL)
+		}
+	})
+}
+
+func sqsFromConfig(cfg aws.Config, o AWSOptions) *sqs.Client {
 	return sqs.NewFromConfig(cfg, func(so *sqs.Options) {
 		if o.EndpointURL != "" {
 			so.BaseEndpoint = aws.String(o.EndpointURL)
 		}
-	}), nil
+	})
 }
 
 // addHideWriterTo adds, at the end of the finalize step (once per attempt, after the retryer has

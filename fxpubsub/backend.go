@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub/pubsubmem"
+	"go.uber.org/zap"
 )
 
 // sqsRequestMargin is how long an SQS attempt may take beyond its long-poll wait before it is
@@ -43,7 +44,16 @@ type Backend struct {
 }
 
 // NewBackend builds the backend for cfg and meta; an invalid cfg (see [Config.Validate]) is an error.
+// Outside testing mode it retrieves the AWS credentials once, so that missing ones fail here with
+// a [CredentialsError] that says what to set, rather than on the first call. The SDK's own log
+// lines keep the SDK's default (stderr); [NewBackendWithLogger] sends them to zap.
 func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backend, error) {
+	return NewBackendWithLogger(ctx, cfg, meta, nil)
+}
+
+// NewBackendWithLogger is [NewBackend] with the SDK's own log lines (such as its IMDSv1 fallback
+// warning) on log, named "aws" (see [AWSOptions.Logger]); [Module] uses it with the app's logger.
+func NewBackendWithLogger(ctx context.Context, cfg Config, meta fxconfig.Metadata, log *zap.Logger) (*Backend, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,22 +68,27 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 		}
 		return b, err
 	}
-	snsc, err := NewSNSClient(ctx, AWSOptions{
+	snsOpts := AWSOptions{
 		EndpointURL: cfg.Producer.EndpointURL, Region: cfg.Producer.RegionName, Profile: cfg.Producer.ProfileName,
 		ConnectTimeout: cfg.Producer.ConnectTimeout, RequestTimeout: cfg.Producer.ReadTimeout, MaxAttempts: cfg.Producer.MaxAttempts,
-	})
+		Logger: log,
+	}
+	snsCfg, err := loadCheckedAWSConfig(ctx, snsOpts)
 	if err != nil {
 		return nil, fmt.Errorf("sns client: %w", err)
 	}
-	sqsc, err := NewSQSClient(ctx, AWSOptions{
+	sqsOpts := AWSOptions{
 		EndpointURL: cfg.Consumer.EndpointURL, Region: cfg.Consumer.RegionName, Profile: cfg.Consumer.ProfileName,
 		ConnectTimeout: cfg.Consumer.ConnectTimeout, MaxAttempts: cfg.Consumer.MaxAttempts,
 		// Every attempt ends: a long poll takes up to wait_seconds, anything else far less.
 		RequestTimeout: time.Duration(cfg.Consumer.WaitSeconds)*time.Second + sqsRequestMargin,
-	})
+		Logger:         log,
+	}
+	sqsCfg, err := loadCheckedAWSConfig(ctx, sqsOpts)
 	if err != nil {
 		return nil, fmt.Errorf("sqs client: %w", err)
 	}
+	snsc, sqsc := snsFromConfig(snsCfg, snsOpts), sqsFromConfig(sqsCfg, sqsOpts)
 	b := &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}
 	if cfg.LargePayload.Enabled() {
 		if b.S3, err = newS3Client(ctx, cfg); err != nil {
@@ -81,6 +96,15 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 		}
 	}
 	return b, nil
+}
+
+// loadCheckedAWSConfig loads the SDK configuration for o and retrieves its credentials once.
+func loadCheckedAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
+	cfg, err := LoadAWSConfig(ctx, o)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	return cfg, checkCredentials(ctx, cfg, o.Profile)
 }
 
 // newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.

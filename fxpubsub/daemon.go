@@ -376,7 +376,9 @@ func (d *Daemon) heartbeat() {
 // heartbeat. Handlers still running after the drain timeout get a cancelled context, and Stop
 // waits up to half the drain timeout more (and at most half of what is left of ctx) for them to
 // return, settling their results; a message whose handler ignores the cancellation is not deleted
-// and comes back after its visibility timeout.
+// and comes back after its visibility timeout. Stop returns an error only for such messages (it
+// names how many) or for settlements that failed: handlers that return within the grace period
+// are settled, and their stop is a clean one.
 //
 // The pollers of a daemon with several stop at the same time, each as above.
 func (d *Daemon) Stop(ctx context.Context) error {
@@ -431,11 +433,10 @@ func (d *Daemon) stop(ctx context.Context) error {
 	case <-workersDone:
 	case <-time.After(drain):
 		d.handleStop()
-		n := d.inflight.len()
-		d.opts.Logger.Warn("drain deadline passed; cancelling handlers still running, their messages will be redelivered", zap.Int("in_flight", n))
-		err = fmt.Errorf("drain: %d messages still in flight after %s", n, drain)
+		d.opts.Logger.Warn("drain deadline passed; cancelling handlers still running", zap.Int("in_flight", d.inflight.len()))
 		// Handlers that honour the cancellation return now: wait for them (and settle what they
 		// return) so nothing the daemon started outlives Stop, but not past half the time left.
+		// Only a handler still running after that leaves its message unsettled: that is the error.
 		grace := d.opts.DrainTimeout / 2
 		if dl, ok := ctx.Deadline(); ok {
 			grace = min(grace, time.Until(dl)/2)
@@ -443,7 +444,9 @@ func (d *Daemon) stop(ctx context.Context) error {
 		select {
 		case <-workersDone:
 		case <-time.After(grace):
-			d.opts.Logger.Warn("handlers ignore their cancelled context; they outlive the daemon", zap.Int("in_flight", d.inflight.len()))
+			n := d.inflight.len()
+			d.opts.Logger.Warn("handlers ignore their cancelled context; they outlive the daemon and their messages will be redelivered", zap.Int("in_flight", n))
+			err = fmt.Errorf("drain: %d message(s) left unsettled, their handlers still running %s after the drain deadline (%s)", n, grace, drain)
 		}
 	}
 	d.handleStop()
@@ -460,6 +463,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 func (d *Daemon) stopped(err error) {
 	d.stoppedOnce.Do(func() {
 		if err != nil {
+			err = explainRejected(err)
 			d.fatalErr.Store(&err)
 			d.opts.Logger.Error("consumer stopping: fatal error", zap.Error(err))
 		} else {

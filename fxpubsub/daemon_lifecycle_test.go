@@ -283,14 +283,57 @@ func TestDaemonStopWaitsForCancelledHandlers(t *testing.T) {
 		}
 		close(finish)
 		err := <-stopped
-		if err == nil || !strings.Contains(err.Error(), "1 messages still in flight") {
-			t.Errorf("Stop = %v, want the drain error", err)
+		if err != nil {
+			t.Errorf("Stop = %v, want nil: the handler returned within the grace period and its message was settled", err)
 		}
 		if !returned.Load() {
 			t.Fatal("Stop returned before the cancelled handler did")
 		}
 		if st := d.Stats(); st.VisibilityEntries != 1 || st.SettleFailures != 0 {
 			t.Errorf("the cancelled handler's nack was not settled: %+v", st)
+		}
+	})
+}
+
+// A handler that ignores its cancelled context past the grace period leaves its message unsettled:
+// only then does Stop fail, and it says how many messages it left.
+func TestDaemonStopReportsUnsettledMessages(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg awstest.Target) {
+		r := newRig(t, tg, awstest.PipelineOptions{Raw: true})
+		ctx := context.Background()
+		for _, id := range []string{"stuck", "quick"} {
+			if _, err := r.producer.Produce(ctx, orderMT, orderCreated{URI: "https://orders/" + id, OrderID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stuck, quick, finish, returned := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+		reg := mustReg(t, orderMT, func(ctx context.Context, c *orderCreated) error {
+			if c.OrderID == "quick" {
+				close(quick)
+				return nil
+			}
+			close(stuck)
+			defer close(returned)
+			<-finish // ignores ctx
+			return nil
+		})
+		d := newDaemon(t, r, []fxpubsub.Registration{reg}, fxpubsub.DaemonOptions{Receivers: 1, Concurrency: 4, DrainTimeout: 400 * time.Millisecond})
+		if err := d.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range []chan struct{}{stuck, quick} {
+			select {
+			case <-ch:
+			case <-time.After(30 * time.Second):
+				t.Fatal("a handler never ran")
+			}
+		}
+		waitFor(t, 10*time.Second, "the quick message's delete", func() bool { return d.Stats().DeleteEntries >= 1 })
+		err := d.Stop(ctx)
+		close(finish)
+		<-returned
+		if err == nil || !strings.Contains(err.Error(), "drain: 1 message(s) left unsettled") {
+			t.Errorf("Stop = %v, want the count of unsettled messages", err)
 		}
 	})
 }

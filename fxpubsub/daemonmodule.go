@@ -17,7 +17,7 @@ func AsResultHook(ctor any) fx.Option {
 // polls (producer-only apps). A fatal consumer error (missing queue, rejected credentials) stops the
 // app with exit code 1; the end of replay input stops it with exit code 0.
 func RunConsumer() fx.Option {
-	return fx.Invoke(func(*Daemon) {})
+	return fx.Invoke(recordDaemon)
 }
 
 // DispatcherParams are the dispatcher's dependencies.

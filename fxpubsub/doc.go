@@ -26,8 +26,10 @@
 //		))
 //	}
 //
-// Producer-only apps take *[Producer] from fx.New(fxpubsub.Module, fxconfig.FromArgs(...)) and
-// never poll: the daemon starts only with [RunConsumer] or [Main].
+// Apps of their own run with [Run], which gives them Main's command line, logs and exit codes
+// around their own fx options; producer-only apps take *[Producer] from it and never poll: the
+// daemon starts only with [RunConsumer] or [Main]. (fx.New(fxpubsub.Module,
+// fxconfig.FromArgs(...)) still works, with fx's own errors, event log and exit codes.)
 //
 // # Components
 //

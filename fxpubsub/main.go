@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
-	"go.uber.org/dig"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
@@ -82,106 +81,7 @@ func Main(name string, args []string, opts ...fx.Option) int {
 // usage goes to stdout for --help, usage errors and failures to stderr. Logs still go to the
 // process's stderr (see fxconfig.NewLogger).
 func MainContext(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...fx.Option) int {
-	fail := func(code int, err error) int {
-		fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err))
-		return code
-	}
-	cmd, err := parseMainArgs(name, args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		cmd.usage(stdout)
-		return ExitOK
-	case err != nil:
-		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", name, oneLine(err), name)
-		return ExitUsage
-	}
-
-	var replay *ReplayReader
-	switch {
-	case cmd.stdin:
-		replay = NewReplayReader(stdin, "stdin")
-	case cmd.replayFile != "":
-		f, err := os.Open(cmd.replayFile)
-		if err != nil {
-			return fail(ExitFailure, fmt.Errorf("replay: %w", err))
-		}
-		defer f.Close()
-		replay = NewReplayReader(f, cmd.replayFile)
-	}
-
-	var (
-		daemon   *Daemon
-		settings *fxconfig.Settings
-	)
-	appOpts := []fx.Option{
-		fxconfig.WithInput(cmd.input),
-		Module,
-		RunConsumer(),
-		ServeHealth(),
-		fx.Populate(&daemon, &settings),
-	}
-	if cmd.debug {
-		appOpts = append(appOpts, fx.WithLogger(fxconfig.EventLogger))
-	} else {
-		appOpts = append(appOpts, fx.NopLogger)
-	}
-	if replay != nil {
-		appOpts = append(appOpts, fx.Provide(replaySource(replay)))
-	}
-	app := fx.New(append(appOpts, opts...)...)
-	if err := app.Err(); err != nil {
-		err = dig.RootCause(err)
-		if errors.Is(err, ErrNoQueue) {
-			err = fmt.Errorf("%w; pass --sqs-queue-url (or --testing for the in-memory backend)", err)
-		}
-		return fail(ExitFailure, err)
-	}
-	if err := settings.CheckKeys(); err != nil {
-		return fail(ExitUsage, err)
-	}
-
-	// Start on a context of its own: a cancelled ctx means "stop", which happens right after start.
-	// (fx returns a start-context error while hooks may still be starting, so a failed start is
-	// always followed by Stop, which stops whatever did start.)
-	startCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), app.StartTimeout())
-	defer cancel()
-	if err := app.Start(startCtx); err != nil {
-		stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), app.StopTimeout())
-		defer cancelStop()
-		_ = app.Stop(stopCtx)
-		return fail(ExitFailure, fmt.Errorf("start: %w", dig.RootCause(err)))
-	}
-
-	code := ExitOK
-	var fatal error
-	select {
-	case sig := <-app.Wait():
-		code = sig.ExitCode
-		if code != ExitOK {
-			fatal = daemon.Err()
-		}
-	case <-ctx.Done():
-	}
-
-	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), app.StopTimeout())
-	defer cancelStop()
-	stopErr := app.Stop(stopCtx)
-
-	switch {
-	case fatal != nil:
-		fail(code, fatal)
-	case code != ExitOK:
-		fail(code, errors.New("stopped with a fatal error (see the log)"))
-	}
-	if stopErr != nil {
-		fail(ExitFailure, fmt.Errorf("stop: %w", stopErr))
-		code = max(code, ExitFailure)
-	}
-	if replay != nil && replay.Err() != nil {
-		fail(ExitFailure, fmt.Errorf("replay: %w", replay.Err()))
-		code = max(code, ExitFailure)
-	}
-	return code
+	return run(ctx, runStreams{stdin: stdin, stdout: stdout, stderr: stderr}, name, args, true, opts)
 }
 
 // mainCommand is a parsed command line.
@@ -192,6 +92,7 @@ type mainCommand struct {
 	stdin      bool
 	replayFile string
 	debug      bool
+	daemon     bool // Main's consumer daemon, rather than an app run by Run
 }
 
 func parseMainArgs(name string, args []string) (*mainCommand, error) {
@@ -295,13 +196,17 @@ func parseMainArgs(name string, args []string) (*mainCommand, error) {
 }
 
 func (c *mainCommand) usage(w io.Writer) {
-	fmt.Fprintf(w, `Usage: %[1]s [flags]
+	if c.daemon {
+		fmt.Fprintf(w, `Usage: %[1]s [flags]
 
 %[1]s is a consumer daemon: it receives messages from one SQS queue and hands each to the handler
 for its media type, until SIGINT or SIGTERM (then it drains in-flight messages and exits 0).
 
 Flags:
 `, c.name)
+	} else {
+		fmt.Fprintf(w, "Usage: %s [flags]\n\nFlags:\n", c.name)
+	}
 	c.fs.VisitAll(func(f *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(f)
 		left := "  --" + f.Name

@@ -78,13 +78,14 @@ type BackendParams struct {
 	Lifecycle fx.Lifecycle
 	Config    Config
 	Metadata  fxconfig.Metadata
+	Logger    *zap.Logger `optional:"true"` // the SDK's own log lines
 }
 
 // NewBackendFx builds the [Backend]; an in-memory backend is closed on stop.
 func NewBackendFx(p BackendParams) (*Backend, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := NewBackend(ctx, p.Config, p.Metadata)
+	b, err := NewBackendWithLogger(ctx, p.Config, p.Metadata, p.Logger)
 	if err != nil {
 		return nil, err
 	}
