@@ -29,10 +29,6 @@ type AWSOptions struct {
 	MaxAttempts    int           // SDK attempts per call
 }
 
-// throttleCodes are retried by the SDK in addition to its defaults: SNS's own "Throttled" (HTTP
-// 429) is not retried by the SDK's default retryer.
-var throttleCodes = map[string]struct{}{"Throttled": {}, "ThrottledException": {}, "RequestThrottled": {}, "TooManyRequestsException": {}}
-
 // LoadAWSConfig loads the SDK configuration from the default chain (credentials are never
 // configured here) with a buildable HTTP client (so AWS_CA_BUNDLE keeps working), connect and
 // request timeouts, and a standard retryer that also retries SNS throttling and never runs out of
@@ -61,7 +57,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = attempts
 				so.RateLimiter = ratelimit.None
-				so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: throttleCodes})
+				so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: throttleCodes()})
 			})
 		}),
 	}

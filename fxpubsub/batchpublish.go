@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-	"github.com/aws/smithy-go"
 )
 
 // maxBatchEntries is the SNS PublishBatch limit.
@@ -239,31 +238,6 @@ func entryIndex(id *string, chunk []int) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// retryableCallError reports whether a whole-call failure is worth retrying: not when the context
-// is done, nor for client faults other than throttling.
-func retryableCallError(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		if isThrottle(ae.ErrorCode()) {
-			return true
-		}
-		return ae.ErrorFault() != smithy.FaultClient
-	}
-	return true
-}
-
-func isThrottle(code string) bool {
-	switch code {
-	case "Throttled", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-		"RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown":
-		return true
-	}
-	return false
 }
 
 // retryDelay is full-jitter exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.

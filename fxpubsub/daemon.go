@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 )
 
@@ -599,23 +598,6 @@ func (d *Daemon) healthy() error {
 		return fmt.Errorf("no sign of life for %s (heartbeat threshold %s)", since.Round(time.Millisecond), bound)
 	}
 	return nil
-}
-
-// isFatal reports errors no retry can fix: a missing queue, rejected credentials.
-func isFatal(err error) bool {
-	var qne *sqstypes.QueueDoesNotExist
-	if errors.As(err, &qne) {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "InvalidClientTokenId", "UnrecognizedClientException",
-			"SignatureDoesNotMatch", "AccessDenied", "AccessDeniedException", "InvalidAddress", "InvalidSecurity", "KMS.AccessDeniedException":
-			return true
-		}
-	}
-	return false
 }
 
 // receiveBackoff is full-jitter exponential backoff for failing receives: up to 200 ms × 2^n,
