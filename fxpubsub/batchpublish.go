@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
@@ -238,25 +237,6 @@ func entryIndex(id *string, chunk []int) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// retryDelay is full-jitter exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.
-func retryDelay(attempt int) time.Duration {
-	upper := 100 * time.Millisecond << min(attempt, 6)
-	upper = min(upper, 5*time.Second)
-	return time.Duration(rand.Int64N(int64(upper))) + 10*time.Millisecond
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Deferred buffers messages and publishes them only when the unit of work succeeds; see

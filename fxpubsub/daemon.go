@@ -599,11 +599,3 @@ func (d *Daemon) healthy() error {
 	}
 	return nil
 }
-
-// receiveBackoff is full-jitter exponential backoff for failing receives: up to 200 ms × 2^n,
-// capped at 30 s, so a broken backend sees a bounded request rate, never a hot loop.
-func receiveBackoff(failures int) time.Duration {
-	upper := 200 * time.Millisecond << min(failures, 8)
-	upper = min(upper, 30*time.Second)
-	return upper/2 + time.Duration(randInt64N(int64(upper/2)))
-}
