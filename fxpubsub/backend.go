@@ -95,7 +95,7 @@ func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backe
 	mem := pubsubmem.New(pubsubmem.WithRegion(region), pubsubmem.WithAccountID(account))
 	b := &Backend{SNS: mem.SNS(), SQS: mem.SQS(), Topics: topics, Memory: mem}
 	if topics.def == "" {
-		b.Topics = &TopicMap{def: fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, MemoryTopicName), exact: topics.exact}
+		b.Topics = &TopicMap{def: joinARN("sns", region, account, MemoryTopicName), exact: topics.exact}
 		arns = append(arns, b.Topics.def)
 	}
 	queueName := MemoryQueueName
@@ -107,7 +107,7 @@ func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backe
 		return nil, fmt.Errorf("memory queue %q: %w", queueName, err)
 	}
 	b.Queue = aws.ToString(qout.QueueUrl)
-	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, account, queueName)
+	queueARN := joinARN("sqs", region, account, queueName)
 	for _, arn := range arns {
 		_, _, name, ok := splitARN(arn)
 		if !ok {
@@ -121,13 +121,4 @@ func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backe
 		}
 	}
 	return b, nil
-}
-
-// splitARN splits arn:aws:<service>:<region>:<account>:<name>.
-func splitARN(arn string) (region, account, name string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return "", "", "", false
-	}
-	return parts[3], parts[4], parts[5], true
 }

@@ -3,7 +3,6 @@ package fxpubsub
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
@@ -144,20 +143,6 @@ func (c EnvelopeConfig) validate(env Envelope) []error {
 		}
 	}
 	return errs
-}
-
-// isSNSTopicARN accepts arn:<partition>:sns:<region>:<account>:<topic> with no part empty.
-func isSNSTopicARN(s string) bool {
-	parts := strings.Split(strings.TrimSpace(s), ":")
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" {
-			return false
-		}
-	}
-	return true
 }
 
 // MessageContextConfig is section sqs_message_context.

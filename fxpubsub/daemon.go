@@ -190,7 +190,7 @@ func (d *Daemon) run() {
 			}
 			return
 		}
-		d.fifo = isFIFOQueue(d.queueURL)
+		d.fifo = isFIFO(d.queueURL)
 		d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 		d.deletes.payloads = d.consumer.opts.LargePayloads
 		d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
