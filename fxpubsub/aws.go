@@ -48,7 +48,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	}
 	attempts := o.MaxAttempts
 	if attempts <= 0 {
-		attempts = 5
+		attempts = defaultMaxAttempts
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(hc),

@@ -130,7 +130,7 @@ func NewProducer(client SNSClient, registry *SchemaRegistry, topics *TopicMap, o
 		opts.Now = time.Now
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 5
+		opts.MaxAttempts = defaultMaxAttempts
 	}
 	if opts.DeferredBatchSize <= 0 {
 		opts.DeferredBatchSize = DefaultDeferredBatchSize
