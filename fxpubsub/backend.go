@@ -42,21 +42,36 @@ type Backend struct {
 	Memory *pubsubmem.Backend
 }
 
-// NewBackend builds the backend for cfg and meta; an invalid cfg (see [Config.Validate]) is an error.
+// NewBackend builds the backend for cfg and meta: [NewMemoryBackend] in testing mode, else
+// [NewAWSBackend].
 func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backend, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if meta.Testing {
+		return NewMemoryBackend(ctx, cfg)
 	}
-	topics, err := NewTopicMap(cfg.Topics)
+	return NewAWSBackend(ctx, cfg)
+}
+
+// NewMemoryBackend builds an in-memory backend ([pubsubmem]) holding cfg's topics, all subscribed
+// to cfg's queue, and its large-payload buckets; an invalid cfg (see [Config.Validate]) is an
+// error. Close its Memory when done.
+func NewMemoryBackend(ctx context.Context, cfg Config) (*Backend, error) {
+	topics, err := validTopics(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if meta.Testing {
-		b, err := newMemoryBackend(ctx, cfg, topics)
-		if err == nil && cfg.LargePayload.Enabled() {
-			err = memoryBuckets(ctx, b, cfg.LargePayload)
-		}
-		return b, err
+	b, err := newMemoryBackend(ctx, cfg, topics)
+	if err == nil && cfg.LargePayload.Enabled() {
+		err = memoryBuckets(ctx, b, cfg.LargePayload)
+	}
+	return b, err
+}
+
+// NewAWSBackend builds a backend of AWS SDK clients (SNS, SQS, and S3 when section large_payload
+// is on) from cfg; an invalid cfg (see [Config.Validate]) is an error.
+func NewAWSBackend(ctx context.Context, cfg Config) (*Backend, error) {
+	topics, err := validTopics(cfg)
+	if err != nil {
+		return nil, err
 	}
 	snsc, err := NewSNSClient(ctx, AWSOptions{
 		EndpointURL: cfg.Producer.EndpointURL, Region: cfg.Producer.RegionName, Profile: cfg.Producer.ProfileName,
@@ -81,6 +96,14 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 		}
 	}
 	return b, nil
+}
+
+// validTopics validates cfg and returns its topic map.
+func validTopics(cfg Config) (*TopicMap, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return NewTopicMap(cfg.Topics)
 }
 
 // newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.
