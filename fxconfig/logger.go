@@ -16,10 +16,12 @@ import (
 // encoder normally, zap's development console encoder when
 // [Metadata].Debug. The level comes from logging.level. It writes to stderr.
 func NewLogger(s *Settings) (*zap.Logger, error) {
-	return newLogger(s, zapcore.Lock(os.Stderr))
+	return NewLoggerTo(s, zapcore.Lock(os.Stderr))
 }
 
-func newLogger(s *Settings, out zapcore.WriteSyncer) (*zap.Logger, error) {
+// NewLoggerTo is [NewLogger] writing to out instead of stderr (a file, a buffer in tests; out
+// must be safe for concurrent writes, as zapcore.Lock makes it).
+func NewLoggerTo(s *Settings, out zapcore.WriteSyncer) (*zap.Logger, error) {
 	cfg := DefaultConfig()
 	if err := s.Unmarshal("logging", &cfg); err != nil {
 		return nil, fmt.Errorf("logging config: %w", err)

@@ -68,7 +68,7 @@ func TestLoggerBadLevel(t *testing.T) {
 func TestLoggerEncoder(t *testing.T) {
 	t.Run("json by default", func(t *testing.T) {
 		var buf bytes.Buffer
-		l, err := newLogger(loadForLogger(t, []string{}), zapcore.AddSync(&buf))
+		l, err := NewLoggerTo(loadForLogger(t, []string{}), zapcore.AddSync(&buf))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestLoggerEncoder(t *testing.T) {
 	})
 	t.Run("console when debug", func(t *testing.T) {
 		var buf bytes.Buffer
-		l, err := newLogger(loadForLogger(t, []string{}, "--debug"), zapcore.AddSync(&buf))
+		l, err := NewLoggerTo(loadForLogger(t, []string{}, "--debug"), zapcore.AddSync(&buf))
 		if err != nil {
 			t.Fatal(err)
 		}

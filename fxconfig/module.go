@@ -40,7 +40,7 @@ func NewLoggerFx(p LoggerParams) (*zap.Logger, error) {
 	if out == nil {
 		out = zapcore.Lock(os.Stderr)
 	}
-	l, err := newLogger(p.Settings, out)
+	l, err := NewLoggerTo(p.Settings, out)
 	if err != nil {
 		return nil, err
 	}

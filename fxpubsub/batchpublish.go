@@ -96,7 +96,7 @@ func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results
 	pending = p.offloadAll(ctx, prepared, pending, results)
 	defer p.countOrphans(prepared, results)
 	for attempt := 1; len(pending) > 0; attempt++ {
-		last := attempt >= p.opts.MaxAttempts
+		last := func(int) bool { return attempt >= p.opts.MaxAttempts }
 		var retry []int
 		for _, chunk := range chunkByTopic(prepared, pending) {
 			retry = append(retry, p.publishChunk(ctx, prepared, chunk, results, last)...)
@@ -149,7 +149,7 @@ func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
 
 // publishChunk sends one PublishBatch and returns the indices to retry; with telemetry, it
 // records sns_producer and ends the spans of the entries it settled.
-func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last bool) []int {
+func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last func(int) bool) []int {
 	t := p.opts.Telemetry
 	metered := t.producerMetered(ctx)
 	if !metered && !t.tracing() {
@@ -166,8 +166,9 @@ func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk
 	return retry
 }
 
-// sendChunk makes one PublishBatch call and returns the indices to retry.
-func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last bool) []int {
+// sendChunk makes one PublishBatch call and returns the indices to retry; last(i) says whether
+// entry i had its last attempt (then a retryable failure is its result).
+func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last func(int) bool) []int {
 	topic := prepared[chunk[0]].topicARN
 	entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
 	for j, i := range chunk {
@@ -183,13 +184,16 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 	}
 	out, err := p.client.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(topic), PublishBatchRequestEntries: entries})
 	if err != nil {
-		if !last && retryableCallError(ctx, err) {
-			return chunk
-		}
+		retryable := retryableCallError(ctx, err)
+		var retry []int
 		for _, i := range chunk {
+			if retryable && !last(i) {
+				retry = append(retry, i)
+				continue
+			}
 			results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: topic, Err: err}
 		}
-		return nil
+		return retry
 	}
 	var retry []int
 	answered := make(map[int]bool, len(chunk))
@@ -207,7 +211,7 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 			continue
 		}
 		answered[i] = true
-		if !f.SenderFault && !last {
+		if !f.SenderFault && !last(i) {
 			retry = append(retry, i)
 			continue
 		}
@@ -216,7 +220,7 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 	}
 	for _, i := range chunk {
 		if !answered[i] {
-			if !last {
+			if !last(i) {
 				retry = append(retry, i)
 				continue
 			}

@@ -45,6 +45,9 @@ type ProducerConfig struct {
 	DeferredBatchSize int `koanf:"deferred_batch_size" validate:"min=1"`
 	// MaxAttempts bounds SDK attempts per call and attempts per batch entry (default 5).
 	MaxAttempts int `koanf:"max_attempts" validate:"min=1,max=20"`
+	// BatchLinger is how long a Produce call waits for concurrent calls to fill a PublishBatch
+	// before sending (default 0: at once; see ProducerOptions.BatchLinger). Not in the original.
+	BatchLinger time.Duration `koanf:"batch_linger" validate:"gte=0,lte=1000000000"`
 }
 
 // ConsumerConfig is section sqs_consumer.

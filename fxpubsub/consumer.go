@@ -36,6 +36,10 @@ type ConsumerOptions struct {
 	// LargePayloads resolves large-message pointers (section large_payload; default nil: a pointer
 	// is FAILED with a *PayloadError).
 	LargePayloads *PayloadStore
+	// SentTimestamp asks SQS for each message's SentTimestamp, so that [Message.SentAt] is set
+	// (default off: like the original, a receive asks only for what the library reads, which is
+	// ApproximateReceiveCount, and MessageGroupId on FIFO queues).
+	SentTimestamp bool
 }
 
 // Consumer receives messages from one SQS queue (the original's sqs_consumer).
@@ -111,10 +115,20 @@ func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
 	return c.receive(ctx, c.opts.Limit, callSettler{c}, c.opts.Wait)
 }
 
-var receiveAttributes = []sqstypes.MessageSystemAttributeName{
-	sqstypes.MessageSystemAttributeNameApproximateReceiveCount,
-	sqstypes.MessageSystemAttributeNameSentTimestamp,
-	sqstypes.MessageSystemAttributeNameMessageGroupId,
+// receiveAttributes are the system attributes a receive from url asks for: ApproximateReceiveCount
+// (the backoff and the attempt limit read it), MessageGroupId on a FIFO queue (the daemon keeps
+// a group's order with it) and SentTimestamp when asked for. Each one asked for costs the client
+// its deserialisation on every message.
+func (c *Consumer) receiveAttributes(url string) []sqstypes.MessageSystemAttributeName {
+	attrs := make([]sqstypes.MessageSystemAttributeName, 1, 3)
+	attrs[0] = sqstypes.MessageSystemAttributeNameApproximateReceiveCount
+	if isFIFO(url) {
+		attrs = append(attrs, sqstypes.MessageSystemAttributeNameMessageGroupId)
+	}
+	if c.opts.SentTimestamp {
+		attrs = append(attrs, sqstypes.MessageSystemAttributeNameSentTimestamp)
+	}
+	return attrs
 }
 
 func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.Duration) ([]*Message, error) {
@@ -126,8 +140,12 @@ func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.
 		QueueUrl:                    aws.String(url),
 		MaxNumberOfMessages:         int32(min(max(limit, 1), 10)),
 		WaitTimeSeconds:             int32(wait / time.Second),
-		MessageSystemAttributeNames: receiveAttributes,
-		MessageAttributeNames:       sizeAttributeNames, // the large-payload size attributes
+		MessageSystemAttributeNames: c.receiveAttributes(url),
+	}
+	if c.opts.LargePayloads != nil {
+		// The large-payload size attributes (without a store, a pointer body is still recognised
+		// and FAILED with a *PayloadError).
+		in.MessageAttributeNames = sizeAttributeNames
 	}
 	if c.opts.VisibilityTimeout > 0 {
 		in.VisibilityTimeout = visibilitySeconds(c.opts.VisibilityTimeout)

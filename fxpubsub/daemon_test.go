@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/internal/awstest"
 )
@@ -46,12 +44,6 @@ func (l *resultLog) hook(ctx context.Context, m *fxpubsub.Message, r fxpubsub.Re
 	}
 }
 
-func (l *resultLog) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.results)
-}
-
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -77,18 +69,6 @@ func mustReg[T any](t *testing.T, mt string, fn func(context.Context, *T) error)
 		t.Fatal(err)
 	}
 	return reg
-}
-
-func queueDepth(t *testing.T, tg awstest.Target, url string) (visible, inFlight int) {
-	t.Helper()
-	out, err := tg.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	visible, _ = strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
-	inFlight, _ = strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
-	return visible, inFlight
 }
 
 func TestDaemonResults(t *testing.T) {

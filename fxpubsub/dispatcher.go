@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -45,6 +47,13 @@ type Dispatcher struct {
 	opts     DispatcherOptions
 	// lines holds the result line's message for each handled media type and result, built once.
 	lines map[string]*[len(resultNames)]string
+	// resultLog writes the result line. When the logger adds callers, resultLog is the logger
+	// without that option and log sets the caller (a fixed place) itself, once looked up: zap
+	// would walk the stack for every line.
+	resultLog  *zap.Logger
+	callerOn   bool
+	callerOnce sync.Once
+	caller     zapcore.EntryCaller
 }
 
 // NewDispatcher returns a dispatcher over handlers.
@@ -58,7 +67,10 @@ func NewDispatcher(handlers *HandlerRegistry, opts DispatcherOptions) *Dispatche
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Dispatcher{handlers: handlers, opts: opts, lines: map[string]*[len(resultNames)]string{}}
+	d := &Dispatcher{handlers: handlers, opts: opts, lines: map[string]*[len(resultNames)]string{}, resultLog: opts.Logger}
+	if addsCaller(opts.Logger) {
+		d.resultLog, d.callerOn = opts.Logger.WithOptions(zap.WithCaller(false)), true
+	}
 	if handlers != nil {
 		for _, mt := range handlers.MediaTypes() {
 			var l [len(resultNames)]string
@@ -70,6 +82,25 @@ func NewDispatcher(handlers *HandlerRegistry, opts DispatcherOptions) *Dispatche
 	}
 	return d
 }
+
+// addsCaller reports whether l annotates its entries with their caller (zap.AddCaller), asking a
+// copy of l whose core takes every entry.
+func addsCaller(l *zap.Logger) bool {
+	probe := l.WithOptions(zap.WrapCore(func(zapcore.Core) zapcore.Core { return probeCore{} }))
+	ce := probe.Check(zapcore.InfoLevel, "")
+	return ce != nil && ce.Caller.Defined
+}
+
+// probeCore takes every entry and writes none (see addsCaller).
+type probeCore struct{}
+
+func (probeCore) Enabled(zapcore.Level) bool          { return true }
+func (c probeCore) With([]zapcore.Field) zapcore.Core { return c }
+func (c probeCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	return ce.AddCore(e, c)
+}
+func (probeCore) Write(zapcore.Entry, []zapcore.Field) error { return nil }
+func (probeCore) Sync() error                                { return nil }
 
 // resultLine is the result line's message, the original's wording.
 func resultLine(mediaType string, r ResultType) string {
@@ -118,19 +149,26 @@ type lazyLogger struct {
 }
 
 // handlerContext is a handler's context: one allocation carrying the message, its opaque data and
-// the lazily built logger (three context.WithValue layers would cost three).
+// the lazily built logger (three context.WithValue layers would cost three). The opaque data (the
+// message's, case-folded, with the library's keys over it) is built on first use: most handlers
+// never ask, and the result line encodes it straight from the message.
 type handlerContext struct {
 	context.Context
-	msg    *Message
-	opaque Opaque
-	logger lazyLogger
+	msg     *Message
+	ttl     string // the decremented hop TTL; "" when TTL is off or unreadable
+	handler string // the handler's name; "" when none was found
+	logger  lazyLogger
+
+	opaqueOnce  sync.Once
+	opaqueBuilt atomic.Bool
+	opaque      Opaque
 }
 
 // Value answers the handler's keys and defers the rest to the parent.
 func (c *handlerContext) Value(key any) any {
 	switch key.(type) {
 	case opaqueKey:
-		return c.opaque
+		return c.opaqueData()
 	case messageKey:
 		return c.msg
 	case loggerKey:
@@ -139,34 +177,106 @@ func (c *handlerContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// opaqueData builds the handler's opaque data once: the original's case-folded context, the
+// message's opaque data with keys lower-cased, then the library's keys over it.
+func (c *handlerContext) opaqueData() Opaque {
+	c.opaqueOnce.Do(func() {
+		m := c.msg
+		o := make(Opaque, len(m.Opaque)+6)
+		o.Merge(m.Opaque)
+		o[OpaqueMessageID] = m.MessageID
+		o[OpaqueReceiptHandle] = m.ReceiptHandle
+		if m.URI != "" {
+			o[OpaqueURI] = m.URI
+		}
+		if c.ttl != "" {
+			o[OpaqueTTL] = c.ttl
+		}
+		if c.handler != "" {
+			o[OpaqueHandler] = c.handler
+		}
+		c.opaque = o
+		c.opaqueBuilt.Store(true)
+	})
+	return c.opaque
+}
+
+// overlays reports whether the library sets key in the handler's opaque data.
+func (c *handlerContext) overlays(key string) bool {
+	switch key {
+	case OpaqueMessageID, OpaqueReceiptHandle:
+		return true
+	case OpaqueURI:
+		return c.msg.URI != ""
+	case OpaqueTTL:
+		return c.ttl != ""
+	case OpaqueHandler:
+		return c.handler != ""
+	}
+	return false
+}
+
+// MarshalLogObject logs the handler's opaque data (the result line's "opaque" field) without
+// building it when it was not built and its keys need no case folding.
+func (c *handlerContext) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	if c.opaqueBuilt.Load() || !lowerKeys(c.msg.Opaque) {
+		return opaqueFields(c.opaqueData()).MarshalLogObject(enc)
+	}
+	m := c.msg
+	for k, v := range m.Opaque {
+		if !c.overlays(k) {
+			addOpaqueField(enc, k, v)
+		}
+	}
+	enc.AddString(OpaqueMessageID, m.MessageID)
+	enc.AddString(OpaqueReceiptHandle, m.ReceiptHandle)
+	if m.URI != "" {
+		enc.AddString(OpaqueURI, m.URI)
+	}
+	if c.ttl != "" {
+		enc.AddString(OpaqueTTL, c.ttl)
+	}
+	if c.handler != "" {
+		enc.AddString(OpaqueHandler, c.handler)
+	}
+	return nil
+}
+
+// lowerKeys reports whether every key of o is lower case already.
+func lowerKeys(o Opaque) bool {
+	for k := range o {
+		if lowerKey(k) != k {
+			return false
+		}
+	}
+	return true
+}
+
 type opaqueFields Opaque
 
 func (o opaqueFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	for k, v := range o {
-		if s, ok := v.(string); ok {
-			enc.AddString(k, s)
-		} else if raw, err := opaqueJSON(v); err == nil {
-			enc.AddReflected(k, raw) // JSON text, logged as JSON
-		} else {
-			enc.AddString(k, opaqueString(v))
-		}
+		addOpaqueField(enc, k, v)
 	}
 	return nil
+}
+
+// addOpaqueField logs one opaque value: a string as a string, any other value as its JSON.
+func addOpaqueField(enc zapcore.ObjectEncoder, k string, v any) {
+	if s, ok := v.(string); ok {
+		enc.AddString(k, s)
+	} else if raw, err := opaqueJSON(v); err == nil {
+		enc.AddReflected(k, raw) // JSON text, logged as JSON
+	} else {
+		enc.AddString(k, opaqueString(v))
+	}
 }
 
 // Handle handles one message and returns its result; it does not settle the message (see
 // [Dispatcher.Dispatch]).
 func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, Result) {
 	start := d.opts.Now()
-	// The handler's opaque is the original's case-folded context: the message's opaque data with
-	// keys lower-cased, then the library's keys over it.
-	opaque := make(Opaque, len(m.Opaque)+6)
-	opaque.Merge(m.Opaque)
-	opaque[OpaqueMessageID] = m.MessageID
-	opaque[OpaqueReceiptHandle] = m.ReceiptHandle
-	if m.URI != "" {
-		opaque[OpaqueURI] = m.URI
-	}
+	hc := &handlerContext{Context: ctx, msg: m, logger: lazyLogger{base: d.opts.Logger}}
 	ttl := 1
 	var ttlErr error
 	if d.opts.EnableTTL {
@@ -179,14 +289,14 @@ func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, R
 		}
 		if ttlErr == nil {
 			ttl--
-			opaque[OpaqueTTL] = strconv.Itoa(ttl)
+			hc.ttl = strconv.Itoa(ttl)
 		}
 	}
 	reg, found := d.handlers.Find(m.MediaType)
 	if found {
-		opaque[OpaqueHandler] = reg.Name
+		hc.handler = reg.Name
 	}
-	ctx = &handlerContext{Context: ctx, msg: m, opaque: opaque, logger: lazyLogger{base: d.opts.Logger}}
+	ctx = hc
 
 	var r Result
 	if ttlErr != nil {
@@ -314,9 +424,17 @@ func logFieldCount(r Result, span trace.Span) int {
 }
 
 func (d *Dispatcher) log(ctx context.Context, m *Message, r Result, span trace.Span) {
-	ce := d.opts.Logger.Check(r.Type.Level(), d.line(m.MediaType, r.Type))
+	ce := d.resultLog.Check(r.Type.Level(), d.line(m.MediaType, r.Type))
 	if ce == nil {
 		return
+	}
+	if d.callerOn {
+		d.callerOnce.Do(func() { d.caller = zapcore.NewEntryCaller(runtime.Caller(0)) }) // the result line's caller: here
+		ce.Caller = d.caller
+	}
+	var opaque zapcore.ObjectMarshaler = opaqueFields(OpaqueFrom(ctx))
+	if hc, ok := ctx.(*handlerContext); ok {
+		opaque = hc
 	}
 	fields := make([]zap.Field, 0, logFieldCount(r, span))
 	if span != nil {
@@ -324,9 +442,9 @@ func (d *Dispatcher) log(ctx context.Context, m *Message, r Result, span trace.S
 	}
 	fields = append(fields,
 		zap.String("media_type", m.MediaType),
-		zap.Stringer("result", r.Type),
+		zap.String("result", r.Type.String()),
 		zap.Float64("elapsed_time", float64(r.Elapsed.Microseconds())/1000),
-		zap.Object("opaque", opaqueFields(OpaqueFrom(ctx))),
+		zap.Object("opaque", opaque),
 	)
 	if r.Reason != "" {
 		fields = append(fields, zap.String("reason", r.Reason))

@@ -2,7 +2,11 @@ package fxpubsub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -18,7 +22,7 @@ import (
 // every kind of result, with and without a span.
 func TestLogFieldCount(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	d := &Dispatcher{opts: DispatcherOptions{Logger: zap.New(core)}}
+	d := &Dispatcher{opts: DispatcherOptions{Logger: zap.New(core)}, resultLog: zap.New(core)}
 	m := &Message{MediaType: orderMT, MessageID: "m-1"}
 	_, noopSpan := tracenoop.NewTracerProvider().Tracer("t").Start(context.Background(), "x")
 	tp := sdktrace.NewTracerProvider()
@@ -51,8 +55,9 @@ func TestLogFieldCount(t *testing.T) {
 	}
 }
 
-// The result line keeps the original's wording; for handled media types it is built once.
-func TestResultLine(t *testing.T) {
+// noopOrderHandlers registers a handler for orderMT that does nothing.
+func noopOrderHandlers(t *testing.T) *HandlerRegistry {
+	t.Helper()
 	reg, err := NewRegistration[orderCreated](orderMT, HandlerFunc[orderCreated](func(context.Context, *orderCreated) error { return nil }))
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +66,12 @@ func TestResultLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return hr
+}
+
+// The result line keeps the original's wording; for handled media types it is built once.
+func TestResultLine(t *testing.T) {
+	hr := noopOrderHandlers(t)
 	d := NewDispatcher(hr, DispatcherOptions{})
 	for r := Succeeded; r <= Failed; r++ {
 		for _, mt := range []string{orderMT, "application/vnd.globality.pubsub._.created.unhandled"} {
@@ -71,5 +82,61 @@ func TestResultLine(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = d.line(orderMT, Failed) }); n != 0 {
 		t.Errorf("line allocates %v times for a handled media type", n)
+	}
+}
+
+// The result line keeps its caller when the logger adds callers (looked up once, pointing into
+// dispatcher.go), has none when it does not, and logs the same opaque data whether or not the
+// handler built its opaque map, case folding included.
+func TestResultLineCallerAndOpaque(t *testing.T) {
+	hr := noopOrderHandlers(t)
+	for _, withCaller := range []bool{true, false} {
+		for _, opaque := range []Opaque{
+			{"x-request-id": "r-1", "n": json.RawMessage("12"), "message_id": "forged", "x-request-ttl": "5"},
+			{"X-Request-Id": "upper", "x-request-id": "lower", "Only-Upper": "u"},
+		} {
+			core, logs := observer.New(zapcore.InfoLevel)
+			var opts []zap.Option
+			if withCaller {
+				opts = append(opts, zap.AddCaller())
+			}
+			d := NewDispatcher(hr, DispatcherOptions{Logger: zap.New(core, opts...), EnableTTL: true})
+			m := &Message{MediaType: orderMT, MessageID: "m-1", ReceiptHandle: "rh-1", URI: "https://orders/1", Opaque: opaque, Content: &orderCreated{}}
+			hctx, r := d.Handle(context.Background(), m)
+			d.log(hctx, m, r, nil) // from the message
+			built := OpaqueFrom(hctx)
+			d.log(hctx, m, r, nil) // from the built map
+			entries := logs.TakeAll()
+			if len(entries) != 2 {
+				t.Fatalf("%d entries, want 2", len(entries))
+			}
+			for i, e := range entries {
+				if e.Caller.Defined != withCaller {
+					t.Errorf("entry %d: caller defined %v, want %v", i, e.Caller.Defined, withCaller)
+				}
+				if withCaller && !strings.HasSuffix(e.Caller.TrimmedPath(), "fxpubsub/dispatcher.go:"+strconv.Itoa(e.Caller.Line)) {
+					t.Errorf("entry %d: caller %s, want a line of fxpubsub/dispatcher.go", i, e.Caller.TrimmedPath())
+				}
+				got, _ := e.ContextMap()["opaque"].(map[string]any)
+				want := map[string]any{}
+				for k, v := range built {
+					if s, ok := v.(string); ok {
+						want[k] = s
+					} else {
+						want[k] = v
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("entry %d (%v): opaque logged %v, want %v", i, opaque, got, want)
+				}
+			}
+			wantTTL := "31" // the initial 32, less this hop
+			if _, ok := opaque["x-request-ttl"]; ok {
+				wantTTL = "4"
+			}
+			if built["message_id"] != "m-1" || built["x-request-ttl"] != wantTTL || built["handler"] == "" || built["uri"] != "https://orders/1" {
+				t.Errorf("built opaque %v lacks the library's keys", built)
+			}
+		}
 	}
 }

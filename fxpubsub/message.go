@@ -26,9 +26,11 @@ type Message struct {
 	ReceiptHandle string
 	// ReceiveCount is SQS's ApproximateReceiveCount (1 on first delivery).
 	ReceiveCount int
-	// SentAt is when SQS accepted the message (zero if unknown).
+	// SentAt is when SQS accepted the message (zero if unknown: a consumer asks SQS for it only
+	// with [ConsumerOptions].SentTimestamp; a replay sets it).
 	SentAt time.Time
-	// MessageGroupID is the FIFO message group ("" on standard queues without fair-queue groups).
+	// MessageGroupID is the FIFO message group (asked for on FIFO queues only; "" on standard
+	// queues, fair-queue groups included).
 	MessageGroupID string
 	// TopicARN is the SNS topic of an envelope-delivered message ("" for raw delivery).
 	TopicARN string
@@ -52,23 +54,38 @@ func ContentAs[T any](m *Message) (*T, bool) {
 	return v, ok
 }
 
+// ErrNoSettler is what Ack, Nack, NackBackoff and Extend return for a message that no source
+// delivered (a *Message built by hand, say in a test): there is no queue to settle it with.
+var ErrNoSettler = errors.New("message has no settler: it was not received from a queue or source")
+
 // Ack deletes the message from the queue.
-func (m *Message) Ack(ctx context.Context) error { return m.settler.Ack(ctx, m) }
+func (m *Message) Ack(ctx context.Context) error {
+	if m.settler == nil {
+		return ErrNoSettler
+	}
+	return m.settler.Ack(ctx, m)
+}
 
 // Nack makes the message visible again after timeout (0: at once), so it is redelivered.
 func (m *Message) Nack(ctx context.Context, timeout time.Duration) error {
+	if m.settler == nil {
+		return ErrNoSettler
+	}
 	return m.settler.Nack(ctx, m, timeout)
 }
 
 // NackBackoff makes the message visible again after the backoff policy's timeout for its receive
 // count (see [Message.Backoff]).
 func (m *Message) NackBackoff(ctx context.Context) error {
-	return m.settler.Nack(ctx, m, m.Backoff())
+	return m.Nack(ctx, m.Backoff())
 }
 
 // Extend keeps the message invisible for timeout more, from now: a handler that knows it will
 // take long can ask for time itself (the daemon's heartbeat does it for every handler).
 func (m *Message) Extend(ctx context.Context, timeout time.Duration) error {
+	if m.settler == nil {
+		return ErrNoSettler
+	}
 	return m.settler.Extend(ctx, m, timeout)
 }
 

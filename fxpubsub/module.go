@@ -118,9 +118,9 @@ func NewProducerFx(p ProducerParams) ProducerResult {
 	}
 	prod := NewProducer(p.Backend.SNS, p.Registry, p.Backend.Topics, ProducerOptions{
 		Skip: skip, Opaque: NewOpaque(p.Config.Opaque), Logger: p.Logger, MaxAttempts: p.Config.Producer.MaxAttempts,
-		DeferredBatchSize: p.Config.Producer.DeferredBatchSize,
-		Telemetry:         p.Telemetry,
-		LargePayloads:     p.Payloads,
+		DeferredBatchSize: p.Config.Producer.DeferredBatchSize, BatchLinger: p.Config.Producer.BatchLinger,
+		Telemetry:     p.Telemetry,
+		LargePayloads: p.Payloads,
 	})
 	return ProducerResult{Producer: prod, Named: prod}
 }

@@ -111,6 +111,10 @@ type ProducerOptions struct {
 	// LargePayloads offloads messages over its threshold to S3 (section large_payload; default
 	// nil: a message over 256 KiB is a *MessageTooLargeError).
 	LargePayloads *PayloadStore
+	// BatchLinger is how long a Produce call that would send a PublishBatch that is not full waits
+	// for more concurrent calls to the topic to join it (sns_producer.batch_linger; default 0: a
+	// request goes out at once, and calls that arrive while it is in flight share the next one).
+	BatchLinger time.Duration
 }
 
 // Producer publishes messages to SNS (the original's sns_producer).
@@ -119,6 +123,7 @@ type Producer struct {
 	registry *SchemaRegistry
 	topics   *TopicMap
 	opts     ProducerOptions
+	batcher  *publishBatcher
 }
 
 // NewProducer returns a producer publishing through client.
@@ -135,7 +140,9 @@ func NewProducer(client SNSClient, registry *SchemaRegistry, topics *TopicMap, o
 	if opts.DeferredBatchSize <= 0 {
 		opts.DeferredBatchSize = DefaultDeferredBatchSize
 	}
-	return &Producer{client: client, registry: registry, topics: topics, opts: opts}
+	p := &Producer{client: client, registry: registry, topics: topics, opts: opts}
+	p.batcher = newPublishBatcher(p, opts.BatchLinger)
+	return p
 }
 
 // Registry returns the schema registry the producer encodes with.
@@ -230,7 +237,15 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 
 // Produce validates content against the schema of mediaType, encodes it with the context's opaque
 // data, and publishes it to the media type's topic with the media_type message attribute. It
-// returns the SNS message id ("" in skip mode). Errors: *TopicNotDefinedError,
+// returns the SNS message id ("" in skip mode).
+//
+// Concurrent calls to one topic share PublishBatch requests (natural batching): a call that finds
+// no request to its topic in flight is sent at once, with Publish; calls that arrive while one is
+// in flight go out together in the next request, up to 10 messages and 256 KiB, each call getting
+// its own message id or error. A retryable failure of one entry is retried, with jittered backoff,
+// up to ProducerOptions.MaxAttempts, as in [Producer.ProduceBatch]. On a FIFO topic one request is
+// in flight at a time, so messages leave in the order of the calls. See
+// ProducerOptions.BatchLinger. Errors: *TopicNotDefinedError,
 // *UnknownMediaTypeError, *ValidationError, *MessageTooLargeError, *PublishError, and
 // *InvalidTTLError from [OverrideOpaqueData].
 func (p *Producer) Produce(ctx context.Context, mediaType string, content any, opts ...ProduceOption) (string, error) {
@@ -249,18 +264,18 @@ func (p *Producer) publish(ctx context.Context, o *outgoing) (string, error) {
 	}
 	t := p.opts.Telemetry
 	if !t.producerMetered(ctx) && o.span == nil {
-		return p.send(ctx, o)
+		return p.batcher.publish(ctx, o)
 	}
 	if o.span != nil {
 		ctx = trace.ContextWithSpan(ctx, o.span)
 	}
 	start := time.Now()
-	id, err := p.send(ctx, o)
+	id, err := p.batcher.publish(ctx, o)
 	t.finishPublish(ctx, o, id, err, time.Since(start), t.producerMetered(ctx))
 	return id, err
 }
 
-// send makes the Publish call.
+// send makes the Publish call of a lone message.
 func (p *Producer) send(ctx context.Context, o *outgoing) (string, error) {
 	if err := p.offload(ctx, o); err != nil {
 		return "", err

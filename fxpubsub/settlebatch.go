@@ -37,10 +37,12 @@ type settleEntry struct {
 }
 
 // settleBatcher accumulates deletes or visibility changes and sends them 10 per call: a full batch
-// goes at once, a partial one after the flush interval. Calls run concurrently up to a bound.
-// Entries that fail with a retryable error (a server fault, or the whole call failing) are retried
-// with backoff; the rest are logged (the message comes back after its visibility timeout: at least
-// once, never lost).
+// goes at once, a partial one after the flush interval. A fixed set of long-lived sender goroutines
+// (maxCalls of them, started with the batcher, stopped and waited for by close) makes the calls, so
+// at most maxCalls run at once and no call pays for a fresh goroutine (the SDK's deep stack would
+// grow a new one every time). Entries that fail with a retryable error (a server fault, or the
+// whole call failing) are retried with backoff; the rest are logged (the message comes back after
+// its visibility timeout: at least once, never lost).
 type settleBatcher struct {
 	kind        settleKind
 	client      SQSClient
@@ -50,14 +52,14 @@ type settleBatcher struct {
 	logger      *zap.Logger
 	payloads    *PayloadStore
 
-	ctx    context.Context // cancelled when close gives up waiting
-	cancel context.CancelFunc
-	mu     sync.RWMutex // guards closed against sends on a closed channel
-	closed bool
-	in     chan settleEntry
-	sem    chan struct{}
-	calls  sync.WaitGroup
-	done   chan struct{}
+	ctx     context.Context // cancelled when close gives up waiting
+	cancel  context.CancelFunc
+	mu      sync.RWMutex // guards closed against sends on a closed channel
+	closed  bool
+	in      chan settleEntry
+	batches chan []settleEntry // from run to the senders; closed when run ends
+	senders sync.WaitGroup
+	done    chan struct{}
 
 	nCalls, nEntries, nFailed atomic.Int64
 	nCallErrors               atomic.Int64 // calls that failed as a whole
@@ -67,9 +69,13 @@ type settleBatcher struct {
 func newSettleBatcher(kind settleKind, client SQSClient, queueURL string, flush time.Duration, maxCalls, maxAttempts int, logger *zap.Logger) *settleBatcher {
 	b := &settleBatcher{
 		kind: kind, client: client, queueURL: queueURL, flush: flush, maxAttempts: maxAttempts, logger: logger,
-		in: make(chan settleEntry, 256), sem: make(chan struct{}, maxCalls), done: make(chan struct{}),
+		in: make(chan settleEntry, 256), batches: make(chan []settleEntry), done: make(chan struct{}),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	for range max(maxCalls, 1) {
+		b.senders.Add(1)
+		go b.sender()
+	}
 	go b.run()
 	return b
 }
@@ -109,6 +115,16 @@ func (b *settleBatcher) close(ctx context.Context) error {
 	}
 }
 
+// sender makes the calls for the batches run hands over, until run ends.
+func (b *settleBatcher) sender() {
+	defer b.senders.Done()
+	for batch := range b.batches {
+		b.send(batch)
+	}
+}
+
+// run gathers entries into batches and hands each to a free sender (waiting while all are busy);
+// when in is closed it sends what is left, stops the senders and waits for them.
 func (b *settleBatcher) run() {
 	defer close(b.done)
 	var pending []settleEntry
@@ -118,14 +134,8 @@ func (b *settleBatcher) run() {
 		if len(pending) == 0 {
 			return
 		}
-		batch := pending
+		b.batches <- pending
 		pending = make([]settleEntry, 0, maxBatchEntries)
-		b.sem <- struct{}{}
-		b.calls.Add(1)
-		go func() {
-			defer func() { <-b.sem; b.calls.Done() }()
-			b.send(batch)
-		}()
 	}
 	for {
 		select {
@@ -133,7 +143,8 @@ func (b *settleBatcher) run() {
 			if !ok {
 				timer.Stop()
 				send()
-				b.calls.Wait()
+				close(b.batches)
+				b.senders.Wait()
 				return
 			}
 			pending = append(pending, e)

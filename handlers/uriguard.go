@@ -130,7 +130,8 @@ func guardedClient(base *http.Client, g addressGuard, resolver *net.Resolver) (*
 		tr = http.DefaultTransport.(*http.Transport).Clone()
 		tr.Proxy = nil
 	case *http.Transport:
-		if t.DialContext != nil || t.DialTLSContext != nil || t.Dial != nil || t.DialTLS != nil { //nolint:staticcheck // Dial and DialTLS are deprecated, but a caller may still set them
+		//lint:ignore SA1019 Dial and DialTLS are deprecated, but a caller may still set them
+		if t.DialContext != nil || t.DialTLSContext != nil || t.Dial != nil || t.DialTLS != nil {
 			return nil, errUnguardedTransport
 		}
 		tr = t.Clone()

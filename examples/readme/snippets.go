@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/microcosm-go/pubsub/fxpubsub"
 )
@@ -99,4 +100,12 @@ func ConsumeWithProcess(ctx context.Context, consumer *fxpubsub.Consumer, proces
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// NewLingeringProducer is the README's batch-linger snippet (natural batching).
+func NewLingeringProducer(snsClient fxpubsub.SNSClient, registry *fxpubsub.SchemaRegistry, topics *fxpubsub.TopicMap) *fxpubsub.Producer {
+	producer := fxpubsub.NewProducer(snsClient, registry, topics, fxpubsub.ProducerOptions{
+		BatchLinger: 2 * time.Millisecond, // sns_producer.batch_linger: wait up to 2 ms to fill a batch
+	})
+	return producer
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -77,7 +78,9 @@ func benchDrain(b *testing.B, drain drainFunc) {
 		client := newSQSClient(b, tg.Endpoint, counter)
 		hwmReset = quiesce() && hwmReset
 		b.StartTimer()
+		stopProfile := startDrainProfile(b)
 		r := drain(b, client, counter, url, drainMessages)
+		stopProfile()
 		b.StopTimer()
 		counter.logFailures(b)
 		hwm = max(hwm, vmHWM())
@@ -120,6 +123,30 @@ func benchDrain(b *testing.B, drain drainFunc) {
 	b.ReportMetric(loadSample, "load1")
 	if !hwmReset {
 		b.Logf("peak RSS could not be reset (/proc/self/clear_refs): it is the whole process's peak")
+	}
+}
+
+// startDrainProfile starts a CPU profile of the drain alone (preloading left out) when
+// PUBSUB_BENCH_CPUPROFILE names a file, and returns what stops it; compare variants with
+// `go tool pprof -top` (scripts/bench.sh leaves it unset).
+func startDrainProfile(b *testing.B) (stop func()) {
+	path := os.Getenv("PUBSUB_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
 	}
 }
 

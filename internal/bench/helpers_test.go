@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/internal/awstest"
 	"go.uber.org/zap"
@@ -61,11 +61,25 @@ func encodedBody(b testing.TB, reg *fxpubsub.SchemaRegistry) string {
 	return string(body)
 }
 
-// discardLogger is a production JSON zap logger at info level writing to io.Discard: the result
-// line of every message is encoded, and the terminal's cost is left out.
-func discardLogger() *zap.Logger {
-	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+// productionLogger is the logger the library ships (fxconfig.NewLogger at default settings: JSON,
+// info level, caller, stack traces from error level) writing to a temporary file, a real file
+// descriptor: every message's result line is encoded and written as in production.
+func productionLogger(b testing.TB) *zap.Logger {
+	b.Helper()
+	s, err := fxconfig.Load(fxconfig.Input{Name: "bench", Environ: []string{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.CreateTemp(b.TempDir(), "log-*.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	l, err := fxconfig.NewLoggerTo(s, zapcore.Lock(f))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
 }
 
 // libraryDaemon builds consumer, dispatcher and daemon the way fxpubsub.Module does at
@@ -85,7 +99,7 @@ func libraryDaemon(b testing.TB, client fxpubsub.SQSClient, reg *fxpubsub.Schema
 	if err != nil {
 		b.Fatal(err)
 	}
-	logger := discardLogger()
+	logger := productionLogger(b)
 	disp := fxpubsub.NewDispatcher(handlers, fxpubsub.DispatcherOptions{
 		EnableTTL: cfg.MessageContext.EnableTTL, InitialTTL: cfg.MessageContext.InitialTTL, Logger: logger,
 	})

@@ -159,14 +159,6 @@ func (c *callCounter) failed() (int64, []string) {
 	return c.nFailed, append([]string(nil), c.failures...)
 }
 
-// daemonRig is a producer and a daemon on one topic → queue pipeline, with a ledger of handled keys.
-type daemonRig struct {
-	Producer *fxpubsub.Producer
-	Daemon   *fxpubsub.Daemon
-	Ledger   *Ledger
-	Logs     *observer.ObservedLogs
-}
-
 // newDaemon builds consumer, dispatcher and daemon the way fxpubsub.Module does; handle runs for
 // every item after the ledger recorded it.
 func newDaemon(t testing.TB, client fxpubsub.SQSClient, reg *fxpubsub.SchemaRegistry, queueURL string, copts fxpubsub.ConsumerOptions,
