@@ -33,10 +33,6 @@ type AWSOptions struct {
 	Logger *zap.Logger
 }
 
-// throttleCodes are retried by the SDK in addition to its defaults: SNS's own "Throttled" (HTTP
-// 429) is not retried by the SDK's default retryer.
-var throttleCodes = map[string]struct{}{"Throttled": {}, "ThrottledException": {}, "RequestThrottled": {}, "TooManyRequestsException": {}}
-
 // LoadAWSConfig loads the SDK configuration from the default chain (credentials are never
 // configured here) with a buildable HTTP client (so AWS_CA_BUNDLE keeps working), connect and
 // request timeouts, and a standard retryer that also retries SNS throttling and never runs out of
@@ -56,7 +52,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	}
 	attempts := o.MaxAttempts
 	if attempts <= 0 {
-		attempts = 5
+		attempts = defaultMaxAttempts
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(hc),
@@ -65,7 +61,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = attempts
 				so.RateLimiter = ratelimit.None
-				so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: throttleCodes})
+				so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: throttleCodes()})
 			})
 		}),
 	}

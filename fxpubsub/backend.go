@@ -43,10 +43,11 @@ type Backend struct {
 	Memory *pubsubmem.Backend
 }
 
-// NewBackend builds the backend for cfg and meta; an invalid cfg (see [Config.Validate]) is an error.
-// Outside testing mode it retrieves the AWS credentials once, so that missing ones fail here with
-// a [CredentialsError] that says what to set, rather than on the first call. The SDK's own log
-// lines keep the SDK's default (stderr); [NewBackendWithLogger] sends them to zap.
+// NewBackend builds the backend for cfg and meta: [NewMemoryBackend] in testing mode, else
+// [NewAWSBackend]. An invalid cfg (see [Config.Validate]) is an error. Outside testing mode it
+// retrieves the AWS credentials once, so that missing ones fail here with a [CredentialsError]
+// that says what to set, rather than on the first call. The SDK's own log lines keep the SDK's
+// default (stderr); [NewBackendWithLogger] sends them to zap.
 func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backend, error) {
 	return NewBackendWithLogger(ctx, cfg, meta, nil)
 }
@@ -54,19 +55,39 @@ func NewBackend(ctx context.Context, cfg Config, meta fxconfig.Metadata) (*Backe
 // NewBackendWithLogger is [NewBackend] with the SDK's own log lines (such as its IMDSv1 fallback
 // warning) on log, named "aws" (see [AWSOptions.Logger]); [Module] uses it with the app's logger.
 func NewBackendWithLogger(ctx context.Context, cfg Config, meta fxconfig.Metadata, log *zap.Logger) (*Backend, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if meta.Testing {
+		return NewMemoryBackend(ctx, cfg)
 	}
-	topics, err := NewTopicMap(cfg.Topics)
+	return newAWSBackend(ctx, cfg, log)
+}
+
+// NewMemoryBackend builds an in-memory backend ([pubsubmem]) holding cfg's topics, all subscribed
+// to cfg's queue, and its large-payload buckets; an invalid cfg (see [Config.Validate]) is an
+// error. Close its Memory when done.
+func NewMemoryBackend(ctx context.Context, cfg Config) (*Backend, error) {
+	topics, err := validTopics(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if meta.Testing {
-		b, err := newMemoryBackend(ctx, cfg, topics)
-		if err == nil && cfg.LargePayload.Enabled() {
-			err = memoryBuckets(ctx, b, cfg.LargePayload)
-		}
-		return b, err
+	b, err := newMemoryBackend(ctx, cfg, topics)
+	if err == nil && cfg.LargePayload.Enabled() {
+		err = memoryBuckets(ctx, b, cfg.LargePayload)
+	}
+	return b, err
+}
+
+// NewAWSBackend builds a backend of AWS SDK clients (SNS, SQS, and S3 when section large_payload
+// is on) from cfg; an invalid cfg (see [Config.Validate]) is an error, and so are missing
+// credentials (a [CredentialsError]).
+func NewAWSBackend(ctx context.Context, cfg Config) (*Backend, error) {
+	return newAWSBackend(ctx, cfg, nil)
+}
+
+// newAWSBackend is [NewAWSBackend] with the SDK's log lines on log (nil: the SDK's default).
+func newAWSBackend(ctx context.Context, cfg Config, log *zap.Logger) (*Backend, error) {
+	topics, err := validTopics(cfg)
+	if err != nil {
+		return nil, err
 	}
 	snsOpts := AWSOptions{
 		EndpointURL: cfg.Producer.EndpointURL, Region: cfg.Producer.RegionName, Profile: cfg.Producer.ProfileName,
@@ -107,6 +128,14 @@ func loadCheckedAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error)
 	return cfg, checkCredentials(ctx, cfg, o.Profile)
 }
 
+// validTopics validates cfg and returns its topic map.
+func validTopics(cfg Config) (*TopicMap, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return NewTopicMap(cfg.Topics)
+}
+
 // newMemoryBackend creates an in-memory SNS/SQS holding the configured topics and queue.
 func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backend, error) {
 	region, account := "us-east-1", "000000000000"
@@ -119,7 +148,7 @@ func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backe
 	mem := pubsubmem.New(pubsubmem.WithRegion(region), pubsubmem.WithAccountID(account))
 	b := &Backend{SNS: mem.SNS(), SQS: mem.SQS(), Topics: topics, Memory: mem}
 	if topics.def == "" {
-		b.Topics = &TopicMap{def: fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, MemoryTopicName), exact: topics.exact}
+		b.Topics = &TopicMap{def: joinARN("sns", region, account, MemoryTopicName), exact: topics.exact}
 		arns = append(arns, b.Topics.def)
 	}
 	queueName := MemoryQueueName
@@ -131,7 +160,7 @@ func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backe
 		return nil, fmt.Errorf("memory queue %q: %w", queueName, err)
 	}
 	b.Queue = aws.ToString(qout.QueueUrl)
-	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, account, queueName)
+	queueARN := joinARN("sqs", region, account, queueName)
 	for _, arn := range arns {
 		_, _, name, ok := splitARN(arn)
 		if !ok {
@@ -145,13 +174,4 @@ func newMemoryBackend(ctx context.Context, cfg Config, topics *TopicMap) (*Backe
 		}
 	}
 	return b, nil
-}
-
-// splitARN splits arn:aws:<service>:<region>:<account>:<name>.
-func splitARN(arn string) (region, account, name string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return "", "", "", false
-	}
-	return parts[3], parts[4], parts[5], true
 }

@@ -1,6 +1,7 @@
 package fxpubsub
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -75,4 +76,39 @@ func clampVisibility(d time.Duration) time.Duration {
 func visibilitySeconds(d time.Duration) int32 {
 	d = clampVisibility(d)
 	return int32((d + time.Second - 1) / time.Second)
+}
+
+// retryDelay is full-jitter exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.
+func retryDelay(attempt int) time.Duration {
+	upper := 100 * time.Millisecond << min(attempt, 6)
+	upper = min(upper, 5*time.Second)
+	return time.Duration(rand.Int64N(int64(upper))) + 10*time.Millisecond
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// receiveBackoff is full-jitter exponential backoff for failing receives: up to 200 ms × 2^n,
+// capped at 30 s, so a broken backend sees a bounded request rate, never a hot loop.
+func receiveBackoff(failures int) time.Duration {
+	upper := 200 * time.Millisecond << min(failures, 8)
+	upper = min(upper, 30*time.Second)
+	return upper/2 + time.Duration(randInt64N(int64(upper/2)))
+}
+
+// randInt64N is rand.Int64N that returns 0 for n <= 0.
+func randInt64N(n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	return rand.Int64N(n)
 }

@@ -1,6 +1,8 @@
 package fxpubsub
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -51,5 +53,25 @@ func TestVisibilitySeconds(t *testing.T) {
 		if got := visibilitySeconds(give); got != want {
 			t.Errorf("visibilitySeconds(%v) = %d, want %d", give, got, want)
 		}
+	}
+}
+
+func TestCallRetryDelaysStayInBounds(t *testing.T) {
+	for attempt := 0; attempt < 40; attempt++ {
+		if d := retryDelay(attempt); d < 10*time.Millisecond || d > 5*time.Second+10*time.Millisecond {
+			t.Errorf("retryDelay(%d) = %v, want within [10ms, 5.01s]", attempt, d)
+		}
+		upper := min(200*time.Millisecond<<min(attempt, 8), 30*time.Second)
+		if d := receiveBackoff(attempt); d < upper/2 || d > upper {
+			t.Errorf("receiveBackoff(%d) = %v, want within [%v, %v]", attempt, d, upper/2, upper)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepCtx on a done context = %v, want context.Canceled", err)
+	}
+	if err := sleepCtx(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("sleepCtx(1ms) = %v", err)
 	}
 }

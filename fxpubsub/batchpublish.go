@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-	"github.com/aws/smithy-go"
 )
 
 // maxBatchEntries is the SNS PublishBatch limit.
@@ -243,50 +241,6 @@ func entryIndex(id *string, chunk []int) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// retryableCallError reports whether a whole-call failure is worth retrying: not when the context
-// is done, nor for client faults other than throttling.
-func retryableCallError(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		if isThrottle(ae.ErrorCode()) {
-			return true
-		}
-		return ae.ErrorFault() != smithy.FaultClient
-	}
-	return true
-}
-
-func isThrottle(code string) bool {
-	switch code {
-	case "Throttled", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-		"RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown":
-		return true
-	}
-	return false
-}
-
-// retryDelay is full-jitter exponential backoff: up to 100 ms × 2^attempt, capped at 5 s.
-func retryDelay(attempt int) time.Duration {
-	upper := 100 * time.Millisecond << min(attempt, 6)
-	upper = min(upper, 5*time.Second)
-	return time.Duration(rand.Int64N(int64(upper))) + 10*time.Millisecond
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Deferred buffers messages and publishes them only when the unit of work succeeds; see

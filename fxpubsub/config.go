@@ -3,7 +3,6 @@ package fxpubsub
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/microcosm-go/pubsub/fxconfig"
@@ -149,20 +148,6 @@ func (c EnvelopeConfig) validate(env Envelope) []error {
 	return errs
 }
 
-// isSNSTopicARN accepts arn:<partition>:sns:<region>:<account>:<topic> with no part empty.
-func isSNSTopicARN(s string) bool {
-	parts := strings.Split(strings.TrimSpace(s), ":")
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
-		return false
-	}
-	for _, p := range parts {
-		if p == "" {
-			return false
-		}
-	}
-	return true
-}
-
 // MessageContextConfig is section sqs_message_context.
 type MessageContextConfig struct {
 	// EnableTTL turns hop-TTL loop protection on (default true).
@@ -178,21 +163,24 @@ type DispatcherConfig struct {
 	MessageMaxProcessingAttempts *int `koanf:"message_max_processing_attempts" validate:"omitempty,min=1"`
 }
 
-// DefaultConfig returns the documented defaults.
-func DefaultConfig() Config {
-	return Config{
-		Producer: ProducerConfig{ConnectTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, DeferredBatchSize: 100, MaxAttempts: 5},
-		Consumer: ConsumerConfig{BackoffPolicy: "naive", Limit: 10, WaitSeconds: 20, MessageRetryVisibilityTimeoutSeconds: 5,
-			ConnectTimeout: 10 * time.Second, MaxAttempts: 5, Pollers: 1, Receivers: 4, Concurrency: 64, FlushInterval: 50 * time.Millisecond,
-			Heartbeat: true, HeartbeatThreshold: 0.5, DrainTimeout: 10 * time.Second},
-		Envelope:       EnvelopeConfig{StrategyName: "codec"},
-		MessageContext: MessageContextConfig{EnableTTL: true, InitialTTL: 32},
-		Registry:       DefaultRegistryConfig(),
-		LargePayload:   LargePayloadConfig{Threshold: DefaultPayloadThreshold, MaxFetchSize: DefaultMaxFetchSize, FetchTimeout: DefaultFetchTimeout},
-		Health:         DefaultHealthConfig(),
-		Telemetry:      TelemetryConfig{Metrics: true},
-		Topics:         map[string]any{},
-		Opaque:         map[string]string{},
+// configSection is one section of [Config]: its name and where it loads.
+type configSection struct {
+	name string
+	dst  any
+}
+
+// sections lists the struct sections of c, the one list [LoadConfig] and [Config.Validate] read.
+func (c *Config) sections() []configSection {
+	return []configSection{
+		{"sns_producer", &c.Producer},
+		{"sqs_consumer", &c.Consumer},
+		{"sqs_envelope", &c.Envelope},
+		{"sqs_message_context", &c.MessageContext},
+		{"sqs_message_dispatcher", &c.Dispatcher},
+		{"pubsub_message_schema_registry", &c.Registry},
+		{"large_payload", &c.LargePayload},
+		{"health", &c.Health},
+		{"telemetry", &c.Telemetry},
 	}
 }
 
@@ -204,21 +192,7 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 	retireOriginalKeys(s)
 	cfg := DefaultConfig()
 	var errs []error
-	sections := []struct {
-		name string
-		dst  any
-	}{
-		{"sns_producer", &cfg.Producer},
-		{"sqs_consumer", &cfg.Consumer},
-		{"sqs_envelope", &cfg.Envelope},
-		{"sqs_message_context", &cfg.MessageContext},
-		{"sqs_message_dispatcher", &cfg.Dispatcher},
-		{"pubsub_message_schema_registry", &cfg.Registry},
-		{"large_payload", &cfg.LargePayload},
-		{"health", &cfg.Health},
-		{"telemetry", &cfg.Telemetry},
-	}
-	for _, sec := range sections {
+	for _, sec := range cfg.sections() {
 		if err := s.Unmarshal(sec.name, sec.dst); err != nil {
 			errs = append(errs, err)
 		}
@@ -245,11 +219,7 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 			cfg.Opaque[k] = sv
 		}
 	}
-	if env, err := ParseEnvelope(cfg.Envelope.StrategyName); err != nil {
-		errs = append(errs, fmt.Errorf("sqs_envelope.strategy_name: %w", err))
-	} else {
-		errs = append(errs, cfg.Envelope.validate(env)...)
-	}
+	errs = append(errs, cfg.validateEnvelope()...)
 	return cfg, errors.Join(errs...)
 }
 
@@ -259,28 +229,20 @@ func LoadConfig(s *fxconfig.Settings) (Config, error) {
 // not valid) is checked by [NewBackend], or call Validate yourself.
 func (c Config) Validate() error {
 	var errs []error
-	for _, sec := range []struct {
-		name string
-		v    any
-	}{
-		{"sns_producer", c.Producer},
-		{"sqs_consumer", c.Consumer},
-		{"sqs_envelope", c.Envelope},
-		{"sqs_message_context", c.MessageContext},
-		{"sqs_message_dispatcher", c.Dispatcher},
-		{"pubsub_message_schema_registry", c.Registry},
-		{"large_payload", c.LargePayload},
-		{"health", c.Health},
-		{"telemetry", c.Telemetry},
-	} {
-		errs = append(errs, fxconfig.Validate(sec.name, sec.v))
+	for _, sec := range c.sections() {
+		errs = append(errs, fxconfig.Validate(sec.name, sec.dst))
 	}
-	if env, err := ParseEnvelope(c.Envelope.StrategyName); err != nil {
-		errs = append(errs, fmt.Errorf("sqs_envelope.strategy_name: %w", err))
-	} else {
-		errs = append(errs, c.Envelope.validate(env)...)
-	}
+	errs = append(errs, c.validateEnvelope()...)
 	return errors.Join(errs...)
+}
+
+// validateEnvelope checks the envelope strategy and the checks that need it.
+func (c Config) validateEnvelope() []error {
+	env, err := ParseEnvelope(c.Envelope.StrategyName)
+	if err != nil {
+		return []error{fmt.Errorf("sqs_envelope.strategy_name: %w", err)}
+	}
+	return c.Envelope.validate(env)
 }
 
 // consumerOptions turns the config into [ConsumerOptions].

@@ -60,13 +60,13 @@ func NewConsumer(client SQSClient, registry *SchemaRegistry, queue string, opts 
 		return nil, ErrNoQueue
 	}
 	if opts.Limit == 0 {
-		opts.Limit = 10
+		opts.Limit = defaultLimit
 	}
 	if opts.Limit < 1 || opts.Limit > 10 {
 		return nil, fmt.Errorf("sqs_consumer.limit: must be between 1 and 10, got %d", opts.Limit)
 	}
 	if opts.Wait == 0 && !opts.WaitSet {
-		opts.Wait = 20 * time.Second
+		opts.Wait = defaultWaitSeconds * time.Second
 	}
 	if opts.Wait < 0 || opts.Wait > 20*time.Second {
 		return nil, fmt.Errorf("sqs_consumer.wait_seconds: must be between 0 and 20, got %v", opts.Wait.Seconds())
@@ -122,7 +122,7 @@ func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
 func (c *Consumer) receiveAttributes(url string) []sqstypes.MessageSystemAttributeName {
 	attrs := make([]sqstypes.MessageSystemAttributeName, 1, 3)
 	attrs[0] = sqstypes.MessageSystemAttributeNameApproximateReceiveCount
-	if isFIFOQueue(url) {
+	if isFIFO(url) {
 		attrs = append(attrs, sqstypes.MessageSystemAttributeNameMessageGroupId)
 	}
 	if c.opts.SentTimestamp {

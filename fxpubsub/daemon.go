@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
 	"go.uber.org/zap"
 )
 
@@ -191,7 +190,7 @@ func (d *Daemon) run() {
 			}
 			return
 		}
-		d.fifo = isFIFOQueue(d.queueURL)
+		d.fifo = isFIFO(d.queueURL)
 		d.deletes = newSettleBatcher(settleDelete, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 		d.deletes.payloads = d.consumer.opts.LargePayloads
 		d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
@@ -603,29 +602,4 @@ func (d *Daemon) healthy() error {
 		return fmt.Errorf("no sign of life for %s (heartbeat threshold %s)", since.Round(time.Millisecond), bound)
 	}
 	return nil
-}
-
-// isFatal reports errors no retry can fix: a missing queue, rejected credentials.
-func isFatal(err error) bool {
-	var qne *sqstypes.QueueDoesNotExist
-	if errors.As(err, &qne) {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "InvalidClientTokenId", "UnrecognizedClientException",
-			"SignatureDoesNotMatch", "AccessDenied", "AccessDeniedException", "InvalidAddress", "InvalidSecurity", "KMS.AccessDeniedException":
-			return true
-		}
-	}
-	return false
-}
-
-// receiveBackoff is full-jitter exponential backoff for failing receives: up to 200 ms × 2^n,
-// capped at 30 s, so a broken backend sees a bounded request rate, never a hot loop.
-func receiveBackoff(failures int) time.Duration {
-	upper := 200 * time.Millisecond << min(failures, 8)
-	upper = min(upper, 30*time.Second)
-	return upper/2 + time.Duration(randInt64N(int64(upper/2)))
 }

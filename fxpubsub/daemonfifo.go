@@ -1,11 +1,5 @@
 package fxpubsub
 
-import "strings"
-
-// isFIFOQueue reports whether url names a FIFO queue (SQS requires FIFO queue names to end in
-// ".fifo").
-func isFIFOQueue(url string) bool { return strings.HasSuffix(url, ".fifo") }
-
 // fifoChains splits one receive from a FIFO queue by message group, keeping receive order (which
 // SQS makes the group's order) within each group and the order in which groups first appear.
 // Messages without a group each make a chain of their own. The daemon hands each chain to one

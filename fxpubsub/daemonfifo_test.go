@@ -22,13 +22,4 @@ func TestFIFOChains(t *testing.T) {
 	if len(fifoChains(nil)) != 0 {
 		t.Error("chains from no messages")
 	}
-	for url, want := range map[string]bool{
-		"https://sqs.us-east-1.amazonaws.com/1/orders.fifo": true,
-		"https://sqs.us-east-1.amazonaws.com/1/orders":      false,
-		"https://sqs.us-east-1.amazonaws.com/1/fifo-orders": false,
-	} {
-		if isFIFOQueue(url) != want {
-			t.Errorf("isFIFOQueue(%q) = %v", url, !want)
-		}
-	}
 }

@@ -1,24 +1,12 @@
 package fxpubsub
 
 import (
+	"context"
+
+	"github.com/microcosm-go/pubsub/fxsentry"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
-
-const resultHookGroup = `group:"pubsub.result_hooks"`
-
-// AsResultHook registers a hook that observes every handled message (see [ResultHook]).
-func AsResultHook(ctor any) fx.Option {
-	return fx.Provide(fx.Annotate(ctor, fx.ResultTags(resultHookGroup)))
-}
-
-// RunConsumer turns the consumer daemon on: on start it begins polling sqs_consumer.sqs_queue_url
-// and dispatching to the registered handlers; on stop it drains. Without it, fxpubsub.Module never
-// polls (producer-only apps). A fatal consumer error (missing queue, rejected credentials) stops the
-// app with exit code 1; the end of replay input stops it with exit code 0.
-func RunConsumer() fx.Option {
-	return fx.Invoke(recordDaemon)
-}
 
 // DispatcherParams are the dispatcher's dependencies.
 type DispatcherParams struct {
@@ -120,3 +108,52 @@ func NewDecoderFx(p DecoderParams) (*Decoder, error) {
 	}
 	return NewDecoder(p.Registry, DecoderOptions{Envelope: opts.Envelope, EnvelopeChecks: opts.EnvelopeChecks, Backoff: opts.Backoff, LargePayloads: p.Payloads})
 }
+
+// HealthParams are the health endpoint's dependencies.
+type HealthParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Daemon    *Daemon
+	Logger    *zap.Logger `optional:"true"`
+}
+
+// NewHealthServerFx returns a server of the daemon's health endpoint on the address of section
+// health ([HealthConfig.Address]) tied to the lifecycle; with no address it returns a server that
+// never listens. The server stops only after the daemon has drained, so probes see 503 (500 on
+// /api/health) during the drain rather than a refused connection.
+func NewHealthServerFx(p HealthParams) (*HealthServer, error) {
+	addr := p.Config.Health.Address()
+	s := NewHealthServer(addr, NewHealthHandler(p.Daemon))
+	if addr == "" {
+		return s, nil
+	}
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := s.Start(ctx); err != nil {
+				return err
+			}
+			if p.Logger != nil {
+				p.Logger.Info("health endpoint listening", zap.String("addr", s.Addr()), zap.Strings("paths", []string{HealthPath, APIHealthPath, APIHeartbeatPath}))
+			}
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			// This hook runs before the daemon's own (it was appended after it): drain first, while
+			// the endpoint still answers. Daemon.Stop is idempotent; the daemon's hook reports its
+			// error.
+			_ = p.Daemon.Stop(ctx)
+			return s.Stop(ctx)
+		},
+	})
+	return s, nil
+}
+
+// SentryHookParams take the reporter optionally, so [Core] works with or without fxsentry.Module.
+type SentryHookParams struct {
+	fx.In
+	Reporter *fxsentry.Reporter `optional:"true"`
+}
+
+// NewSentryHookFx returns the Sentry result hook (nil when Sentry is off or absent).
+func NewSentryHookFx(p SentryHookParams) ResultHook { return NewSentryHook(p.Reporter) }

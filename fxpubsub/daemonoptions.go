@@ -58,28 +58,28 @@ type DaemonOptions struct {
 
 func (o *DaemonOptions) defaults() {
 	if o.Pollers <= 0 {
-		o.Pollers = 1
+		o.Pollers = defaultPollers
 	}
 	if o.Receivers <= 0 {
-		o.Receivers = 4
+		o.Receivers = defaultReceivers
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 64
+		o.Concurrency = defaultConcurrency
 	}
 	if o.FlushInterval <= 0 {
-		o.FlushInterval = 50 * time.Millisecond
+		o.FlushInterval = defaultFlushInterval
 	}
 	if o.MaxBatchCalls <= 0 {
-		o.MaxBatchCalls = 8
+		o.MaxBatchCalls = defaultMaxBatchCalls
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
+		o.MaxAttempts = defaultMaxAttempts
 	}
 	if o.HeartbeatThreshold <= 0 || o.HeartbeatThreshold >= 1 {
-		o.HeartbeatThreshold = 0.5
+		o.HeartbeatThreshold = defaultHeartbeatThreshold
 	}
 	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = 10 * time.Second
+		o.DrainTimeout = defaultDrainTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -69,7 +69,9 @@ func NewDecoder(registry *SchemaRegistry, opts DecoderOptions) (*Decoder, error)
 }
 
 // defaultBackoff is the backoff policy when none is configured: the original's 5 s.
-func defaultBackoff() BackoffPolicy { return NaiveBackoff{Timeout: 5 * time.Second} }
+func defaultBackoff() BackoffPolicy {
+	return NaiveBackoff{Timeout: defaultRetryVisibilityTimeoutSeconds * time.Second}
+}
 
 // Options returns the decoder's effective options.
 func (d *Decoder) Options() DecoderOptions { return d.opts }

@@ -59,7 +59,7 @@ type Dispatcher struct {
 // NewDispatcher returns a dispatcher over handlers.
 func NewDispatcher(handlers *HandlerRegistry, opts DispatcherOptions) *Dispatcher {
 	if opts.InitialTTL <= 0 {
-		opts.InitialTTL = 32
+		opts.InitialTTL = DefaultInitialTTL
 	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()

@@ -11,9 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"go.uber.org/fx"
-	"go.uber.org/zap"
 )
 
 // Paths of the health endpoint: [HealthPath] is this library's; [APIHealthPath] and
@@ -215,55 +212,4 @@ func (s *HealthServer) Stop(ctx context.Context) error {
 	}
 	<-served
 	return err
-}
-
-// HealthParams are the health endpoint's dependencies.
-type HealthParams struct {
-	fx.In
-	Lifecycle fx.Lifecycle
-	Config    Config
-	Daemon    *Daemon
-	Logger    *zap.Logger `optional:"true"`
-}
-
-// NewHealthServerFx returns a server of the daemon's health endpoint on the address of section
-// health ([HealthConfig.Address]) tied to the lifecycle; with no address it returns a server that
-// never listens. The server stops only after the daemon has drained, so probes see 503 (500 on
-// /api/health) during the drain rather than a refused connection.
-func NewHealthServerFx(p HealthParams) (*HealthServer, error) {
-	addr := p.Config.Health.Address()
-	s := NewHealthServer(addr, NewHealthHandler(p.Daemon))
-	if addr == "" {
-		return s, nil
-	}
-	p.Lifecycle.Append(fx.Hook{
-		OnStart: func(ctx context.Context) error {
-			if err := s.Start(ctx); err != nil {
-				return err
-			}
-			if p.Logger != nil {
-				p.Logger.Info("health endpoint listening", zap.String("addr", s.Addr()), zap.Strings("paths", []string{HealthPath, APIHealthPath, APIHeartbeatPath}))
-			}
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			// This hook runs before the daemon's own (it was appended after it): drain first, while
-			// the endpoint still answers. Daemon.Stop is idempotent; the daemon's hook reports its
-			// error.
-			_ = p.Daemon.Stop(ctx)
-			return s.Stop(ctx)
-		},
-	})
-	return s, nil
-}
-
-// ServeHealth serves the consumer daemon's health endpoint on section health's address
-// (--health-addr, or --healthcheck-host and --healthcheck-port, in [Main]) for the app's lifetime,
-// and provides the *[HealthServer]. It needs the daemon, so it goes with [RunConsumer]. With no
-// address configured it serves nothing.
-func ServeHealth() fx.Option {
-	return fx.Options(
-		fx.Provide(NewHealthServerFx),
-		fx.Invoke(func(*HealthServer) {}),
-	)
 }

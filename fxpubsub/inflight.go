@@ -3,7 +3,6 @@ package fxpubsub
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -104,11 +103,4 @@ func (h *receiverHealth) check(window time.Duration) error {
 		}
 	}
 	return nil
-}
-
-func randInt64N(n int64) int64 {
-	if n <= 0 {
-		return 0
-	}
-	return rand.Int64N(n)
 }

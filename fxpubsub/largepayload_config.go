@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"go.uber.org/fx"
 )
 
 // LargePayloadConfig is section large_payload: messages over 256 KiB through S3, in the AWS
@@ -95,29 +94,4 @@ func memoryBuckets(ctx context.Context, b *Backend, lp LargePayloadConfig) error
 		}
 	}
 	return nil
-}
-
-// NewPayloadStoreFx builds the [PayloadStore] of section large_payload, or nil when the section is
-// off; it is closed on stop.
-func NewPayloadStoreFx(p PayloadStoreParams) (*PayloadStore, error) {
-	if !p.Config.LargePayload.Enabled() {
-		return nil, nil
-	}
-	opts := p.Config.LargePayload.storeOptions()
-	opts.Telemetry = p.Telemetry
-	s, err := NewPayloadStore(p.Backend.S3, opts)
-	if err != nil {
-		return nil, err
-	}
-	p.Lifecycle.Append(fx.StopHook(s.Close))
-	return s, nil
-}
-
-// PayloadStoreParams are the payload store's dependencies.
-type PayloadStoreParams struct {
-	fx.In
-	Lifecycle fx.Lifecycle
-	Config    Config
-	Backend   *Backend
-	Telemetry *Telemetry `optional:"true"`
 }

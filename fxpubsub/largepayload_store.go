@@ -14,8 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"go.opentelemetry.io/otel/metric"
 )
 
@@ -199,16 +197,6 @@ func (s *PayloadStore) trustedList() []string {
 	}
 	slices.Sort(l)
 	return l
-}
-
-func isNoSuchKey(err error) bool {
-	var nsk *s3types.NoSuchKey
-	var nf *s3types.NotFound
-	if errors.As(err, &nsk) || errors.As(err, &nf) {
-		return true
-	}
-	var ae smithy.APIError
-	return errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchBucket")
 }
 
 // newUUID returns a random (version 4) UUID, the extended clients' key.

@@ -6,6 +6,9 @@ import (
 
 	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxsentry"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 )
@@ -20,6 +23,9 @@ import (
 // graph use [Core] with fxconfig.Module (and fxsentry.Module if they want Sentry): adding either
 // next to Module fails with "already provided".
 var Module = fx.Module("pubsub", fxconfig.Module, fxsentry.Module, Core)
+
+// sentryHook joins the result hooks with the Sentry reporter.
+var sentryHook = AsResultHook(NewSentryHookFx)
 
 // Core is [Module] without the bundled configuration and Sentry modules, as its own fx module
 // ("pubsub-core"), so its providers keep a name in fx's logs and errors.
@@ -38,16 +44,6 @@ var Core = fx.Module("pubsub-core",
 		NewTelemetryFx,
 	),
 )
-
-const schemaGroup = `group:"pubsub.schemas"`
-
-// AsSchema registers T as the schema of mediaType (the original's @schema). Use it in fx.New or a
-// module; registering two different types for one media type fails at start-up with a
-// *DuplicateSchemaError.
-func AsSchema[T any](mediaType string) fx.Option {
-	s := SchemaFor[T](mediaType)
-	return fx.Provide(fx.Annotate(func() Schema { return s }, fx.ResultTags(schemaGroup)))
-}
 
 // RegistryParams are the schema registry's dependencies.
 type RegistryParams struct {
@@ -163,4 +159,53 @@ func newConfiguredConsumer(cfg Config, b *Backend, registry *SchemaRegistry, pay
 	}
 	opts.LargePayloads = payloads
 	return NewConsumer(b.SQS, registry, b.Queue, opts)
+}
+
+// NewPayloadStoreFx builds the [PayloadStore] of section large_payload, or nil when the section is
+// off; it is closed on stop.
+func NewPayloadStoreFx(p PayloadStoreParams) (*PayloadStore, error) {
+	if !p.Config.LargePayload.Enabled() {
+		return nil, nil
+	}
+	opts := p.Config.LargePayload.storeOptions()
+	opts.Telemetry = p.Telemetry
+	s, err := NewPayloadStore(p.Backend.S3, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.Lifecycle.Append(fx.StopHook(s.Close))
+	return s, nil
+}
+
+// PayloadStoreParams are the payload store's dependencies.
+type PayloadStoreParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Backend   *Backend
+	Telemetry *Telemetry `optional:"true"`
+}
+
+// TelemetryParams are what [NewTelemetryFx] takes from the graph: section telemetry, the app's
+// metadata and environment, and the optional OpenTelemetry providers.
+type TelemetryParams struct {
+	fx.In
+	Config         Config
+	Metadata       fxconfig.Metadata
+	Input          fxconfig.Input                `optional:"true"` // Environ; nil means the process environment
+	MeterProvider  metric.MeterProvider          `optional:"true"`
+	TracerProvider trace.TracerProvider          `optional:"true"`
+	Propagator     propagation.TextMapPropagator `optional:"true"`
+}
+
+// NewTelemetryFx builds the [Telemetry] the producer, dispatcher and daemon share, from the
+// providers in the graph or else the global ones, with section telemetry's switch and constant
+// attributes. Provide the providers as interfaces, for example
+// fx.Provide(fx.Annotate(newMeterProvider, fx.As(new(metric.MeterProvider)))).
+func NewTelemetryFx(p TelemetryParams) (*Telemetry, error) {
+	return NewTelemetry(TelemetryOptions{
+		MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Propagator: p.Propagator,
+		DisableMetrics: !p.Config.Telemetry.Metrics,
+		Attributes:     p.Config.Telemetry.attributes(p.Metadata.Name, p.Input.Getenv),
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -136,7 +135,7 @@ func NewProducer(client SNSClient, registry *SchemaRegistry, topics *TopicMap, o
 		opts.Now = time.Now
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 5
+		opts.MaxAttempts = defaultMaxAttempts
 	}
 	if opts.DeferredBatchSize <= 0 {
 		opts.DeferredBatchSize = DefaultDeferredBatchSize
@@ -235,8 +234,6 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 	}
 	return o, nil
 }
-
-func isFIFO(topicARN string) bool { return strings.HasSuffix(topicARN, ".fifo") }
 
 // Produce validates content against the schema of mediaType, encodes it with the context's opaque
 // data, and publishes it to the media type's topic with the media_type message attribute. It

@@ -6,7 +6,6 @@ import (
 
 	"github.com/getsentry/sentry-go"
 	"github.com/microcosm-go/pubsub/fxsentry"
-	"go.uber.org/fx"
 )
 
 // NewSentryHook adapts r to a ResultHook: FAILED results are reported as error events (a panic
@@ -34,15 +33,3 @@ func NewSentryHook(r *fxsentry.Reporter) ResultHook {
 		r.Report(ctx, f)
 	}
 }
-
-// SentryHookParams take the reporter optionally, so [Core] works with or without fxsentry.Module.
-type SentryHookParams struct {
-	fx.In
-	Reporter *fxsentry.Reporter `optional:"true"`
-}
-
-// NewSentryHookFx returns the Sentry result hook (nil when Sentry is off or absent).
-func NewSentryHookFx(p SentryHookParams) ResultHook { return NewSentryHook(p.Reporter) }
-
-// sentryHook joins the result hooks with the Sentry reporter.
-var sentryHook = AsResultHook(NewSentryHookFx)

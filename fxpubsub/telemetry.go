@@ -11,14 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/microcosm-go/pubsub/fxconfig"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	noopmetric "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/fx"
 )
 
 // ScopeName is the OpenTelemetry instrumentation scope of every meter and tracer the library
@@ -339,28 +337,4 @@ func (c TelemetryConfig) attributes(name string, getenv func(string) string) []a
 		attribute.String("service", pick(c.Service, EnvMetricsName, name)),
 		attribute.String("environment", pick(c.Environment, EnvEnvironment, "undefined")),
 	}
-}
-
-// TelemetryParams are what [NewTelemetryFx] takes from the graph: section telemetry, the app's
-// metadata and environment, and the optional OpenTelemetry providers.
-type TelemetryParams struct {
-	fx.In
-	Config         Config
-	Metadata       fxconfig.Metadata
-	Input          fxconfig.Input                `optional:"true"` // Environ; nil means the process environment
-	MeterProvider  metric.MeterProvider          `optional:"true"`
-	TracerProvider trace.TracerProvider          `optional:"true"`
-	Propagator     propagation.TextMapPropagator `optional:"true"`
-}
-
-// NewTelemetryFx builds the [Telemetry] the producer, dispatcher and daemon share, from the
-// providers in the graph or else the global ones, with section telemetry's switch and constant
-// attributes. Provide the providers as interfaces, for example
-// fx.Provide(fx.Annotate(newMeterProvider, fx.As(new(metric.MeterProvider)))).
-func NewTelemetryFx(p TelemetryParams) (*Telemetry, error) {
-	return NewTelemetry(TelemetryOptions{
-		MeterProvider: p.MeterProvider, TracerProvider: p.TracerProvider, Propagator: p.Propagator,
-		DisableMetrics: !p.Config.Telemetry.Metrics,
-		Attributes:     p.Config.Telemetry.attributes(p.Metadata.Name, p.Input.Getenv),
-	})
 }
