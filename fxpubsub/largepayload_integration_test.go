@@ -117,11 +117,12 @@ func TestLargePayloadEndToEnd(t *testing.T) {
 				}
 				_, err := r.producer.Produce(context.Background(), blobMT, blobCreated{URI: "https://blobs/1", Data: data})
 				if max := tg.Caps.S3MaxRequestBody; max > 0 && int64(c.size) > max {
-					// The emulator refuses the upload: Produce must fail with a typed error and
-					// publish nothing.
+					// The emulator refuses the upload (HTTP 413, or it closes the connection while
+					// the body is still being written: which one is a race): Produce must fail with
+					// a typed error and publish nothing.
 					var pe *fxpubsub.PayloadError
-					if !errors.As(err, &pe) || pe.Op != fxpubsub.PayloadUpload || !strings.Contains(err.Error(), "413") {
-						t.Fatalf("produce %d bytes over the emulator's %d-byte request limit: %v, want a *PayloadError %q (HTTP 413)", c.size, max, err, fxpubsub.PayloadUpload)
+					if !errors.As(err, &pe) || pe.Op != fxpubsub.PayloadUpload {
+						t.Fatalf("produce %d bytes over the emulator's %d-byte request limit: %v, want a *PayloadError %q", c.size, max, err, fxpubsub.PayloadUpload)
 					}
 					stopDaemon(t, d)
 					r.expectEmpty(t)
