@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/microcosm-go/pubsub/internal/awstest"
 	"strings"
 	"sync"
 	"testing"
@@ -182,12 +183,8 @@ func (r *batchRig) produceAsync(ctx context.Context, id string, opts ...ProduceO
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling with a deadline, not waiting for an effect
+	if !awstest.Eventually(10*time.Second, time.Millisecond, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 
