@@ -112,7 +112,7 @@ func (c *Consumer) Client() SQSClient { return c.client }
 // message received, possibly none. A message that cannot be decoded is returned too, with Err set:
 // one bad message never hides the others.
 func (c *Consumer) Consume(ctx context.Context) ([]*Message, error) {
-	return c.receive(ctx, c.opts.Limit, callSettler{c}, c.opts.Wait)
+	return c.receive(ctx, c.opts.Limit, callSettler{c}, c.opts.Wait, false)
 }
 
 // receiveAttributes are the system attributes a receive from url asks for: ApproximateReceiveCount
@@ -131,7 +131,9 @@ func (c *Consumer) receiveAttributes(url string) []sqstypes.MessageSystemAttribu
 	return attrs
 }
 
-func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.Duration) ([]*Message, error) {
+// receive makes one ReceiveMessage call and decodes what it returns; with lazy, large-message
+// payloads are fetched when each message is handled (the daemon's source), not here.
+func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.Duration, lazy bool) ([]*Message, error) {
 	url, err := c.QueueURL(ctx)
 	if err != nil {
 		return nil, err
@@ -157,11 +159,11 @@ func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.
 	msgs := make([]*Message, len(out.Messages))
 	for i := range out.Messages {
 		raw := &out.Messages[i]
-		msgs[i] = c.decoder.Decode(ctx, Record{
+		msgs[i] = c.decoder.decode(ctx, Record{
 			MessageID: aws.ToString(raw.MessageId), ReceiptHandle: aws.ToString(raw.ReceiptHandle),
 			Body: []byte(aws.ToString(raw.Body)), Attributes: raw.Attributes,
 			MessageAttributes: stringAttributes(raw.MessageAttributes),
-		}, s)
+		}, s, lazy)
 	}
 	return msgs, nil
 }

@@ -80,6 +80,12 @@ func (d *Decoder) Options() DecoderOptions { return d.opts }
 // gives a message with Err set (a *DecodeError), which the dispatcher reports FAILED, so one bad
 // message never hides the others. ctx bounds envelope signature checks.
 func (d *Decoder) Decode(ctx context.Context, rec Record, s Settler) *Message {
+	return d.decode(ctx, rec, s, false)
+}
+
+// decode is [Decoder.Decode]; with lazy, a large-message pointer is fetched only when the message
+// is handled (see [Decoder.decodeBody]).
+func (d *Decoder) decode(ctx context.Context, rec Record, s Settler, lazy bool) *Message {
 	m := &Message{
 		MessageID:     rec.MessageID,
 		ReceiptHandle: rec.ReceiptHandle,
@@ -99,11 +105,16 @@ func (d *Decoder) Decode(ctx context.Context, rec Record, s Settler) *Message {
 		}
 	}
 	m.MessageGroupID = rec.Attributes[string(sqstypes.MessageSystemAttributeNameMessageGroupId)]
-	dec, sns, err := d.decodeBody(ctx, rec, m)
-	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = dec.MediaType, dec.Content, dec.Opaque, dec.URI, err
+	dec, sns, err := d.decodeBody(ctx, rec, m, lazy)
+	m.setDecoded(dec, err)
 	m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
+	return m
+}
+
+// setDecoded fills in what decoding gave.
+func (m *Message) setDecoded(dec Decoded, err error) {
+	m.MediaType, m.Content, m.Opaque, m.URI, m.Err = dec.MediaType, dec.Content, dec.Opaque, dec.URI, err
 	if m.Opaque == nil {
 		m.Opaque = Opaque{}
 	}
-	return m
 }

@@ -275,6 +275,7 @@ func addOpaqueField(enc zapcore.ObjectEncoder, k string, v any) {
 // Handle handles one message and returns its result; it does not settle the message (see
 // [Dispatcher.Dispatch]).
 func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, Result) {
+	m.resolvePayload(ctx) // a large payload the source left for its handling
 	start := d.opts.Now()
 	hc := &handlerContext{Context: ctx, msg: m, logger: lazyLogger{base: d.opts.Logger}}
 	ttl := 1
@@ -364,6 +365,7 @@ func callHandler(ctx context.Context, reg Registration, content any) (err error)
 // SUCCEEDED, SKIPPED, IGNORED and EXPIRED, and changes its visibility for RETRIED (the Nack's
 // timeout) and FAILED (the backoff policy).
 func (d *Dispatcher) Dispatch(ctx context.Context, m *Message) Result {
+	m.resolvePayload(ctx) // before the span and metrics, which name the media type
 	t := d.opts.Telemetry
 	var span trace.Span
 	if t.tracing() {

@@ -30,20 +30,23 @@ var payloadMarker = []byte("S3Pointer")
 var sizeAttributeNames = []string{ExtendedPayloadSizeAttribute, LegacyPayloadSizeAttribute}
 
 // decodeBody decodes a record's body as decodeChecked does, resolving a large-message pointer
-// first; it records the pointer in m (for delete_payload_on_ack).
-func (d *Decoder) decodeBody(ctx context.Context, rec Record, m *Message) (Decoded, snsInfo, error) {
+// first; it records the pointer in m (for delete_payload_on_ack). With lazy, a pointer is not
+// fetched here: it is left in m.pending for [Message.resolvePayload], which the dispatcher calls
+// when the message is handled, so the daemon's visibility heartbeat covers the fetch (the message
+// is in flight by then) and the workers fetch in parallel.
+func (d *Decoder) decodeBody(ctx context.Context, rec Record, m *Message, lazy bool) (Decoded, snsInfo, error) {
 	body := rec.Body
 	size, hasSize, sizeErr := sqsPayloadSize(rec.MessageAttributes)
 	if !hasSize && !bytes.Contains(body, payloadMarker) && !looksLikePointer(body) {
 		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, body)
 	}
 	if hasSize || looksLikePointer(body) { // the body is the pointer
-		payload, ptr, err := d.resolve(ctx, body, size, sizeErr)
-		if err != nil {
-			return Decoded{}, snsInfo{}, &DecodeError{Err: err}
+		p := &pendingPayload{dec: d, pointer: body, size: size, sizeErr: sizeErr}
+		if lazy {
+			m.pending = p
+			return Decoded{}, snsInfo{}, nil
 		}
-		m.payload = ptr
-		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, payload)
+		return p.resolve(ctx, m)
 	}
 	if d.opts.Envelope != EnvelopeCodec {
 		return decodeChecked(ctx, d.opts.Envelope, d.registry, d.guard, body)
@@ -59,13 +62,52 @@ func (d *Decoder) decodeBody(ctx context.Context, rec Record, m *Message) (Decod
 	}
 	info := snsInfo{topicARN: n.TopicARN, messageID: n.MessageID}
 	size, _, sizeErr = envelopePayloadSize(body)
-	payload, ptr, err := d.resolve(ctx, []byte(*n.Message), size, sizeErr)
+	p := &pendingPayload{dec: d, pointer: []byte(*n.Message), size: size, sizeErr: sizeErr, inEnvelope: true}
+	if lazy {
+		m.pending = p
+		return Decoded{}, info, nil
+	}
+	dec, _, err := p.resolve(ctx, m)
+	return dec, info, err
+}
+
+// pendingPayload is a large-message pointer read but not yet fetched.
+type pendingPayload struct {
+	dec        *Decoder
+	pointer    []byte
+	size       int64 // -1: no size attribute
+	sizeErr    error // the size attribute did not parse
+	inEnvelope bool  // the pointer was an SNS envelope's Message: the payload is the message JSON
+}
+
+// resolve fetches the payload and decodes it; it records the pointer in m.
+func (p *pendingPayload) resolve(ctx context.Context, m *Message) (Decoded, snsInfo, error) {
+	payload, ptr, err := p.dec.resolve(ctx, p.pointer, p.size, p.sizeErr)
 	if err != nil {
-		return Decoded{}, info, &DecodeError{Err: err}
+		return Decoded{}, snsInfo{}, &DecodeError{Err: err}
 	}
 	m.payload = ptr
-	dec, err := d.registry.Decode(payload)
-	return dec, info, err
+	if p.inEnvelope {
+		dec, err := p.dec.registry.Decode(payload)
+		return dec, snsInfo{}, err
+	}
+	return decodeChecked(ctx, p.dec.opts.Envelope, p.dec.registry, p.dec.guard, payload)
+}
+
+// resolvePayload fetches and decodes the payload of a message whose pointer was left for later
+// (see [Decoder.decodeBody]); it does nothing for any other message. Only the message's owner
+// calls it, before the message is handled.
+func (m *Message) resolvePayload(ctx context.Context) {
+	p := m.pending
+	if p == nil {
+		return
+	}
+	m.pending = nil
+	dec, sns, err := p.resolve(ctx, m)
+	m.setDecoded(dec, err)
+	if sns.topicARN != "" {
+		m.TopicARN, m.SNSMessageID = sns.topicARN, sns.messageID
+	}
 }
 
 // resolve parses a pointer and fetches its payload; size < 0 means no size attribute.

@@ -46,6 +46,7 @@ type Message struct {
 	settler Settler
 	backoff BackoffPolicy   // nil: the default policy
 	payload *PayloadPointer // the S3 payload it was read from, if any
+	pending *pendingPayload // a pointer not fetched yet (the daemon fetches in its workers)
 }
 
 // ContentAs returns the content as *T when it has that type.

@@ -44,7 +44,8 @@ func sourceName(src MessageSource) string {
 }
 
 // Source returns the consumer's queue as a message source whose messages s settles: each Receive
-// is one ReceiveMessage call with the consumer's wait. The daemon settles in batches this way;
+// is one ReceiveMessage call with the consumer's wait. The payload of a large message is fetched
+// from S3 when the message is handled ([Dispatcher.Handle]), not in Receive. The daemon settles in batches this way;
 // [Consumer.Consume] uses a settler that makes one call per message.
 func (c *Consumer) Source(s Settler) MessageSource { return &queueSource{c: c, s: s} }
 
@@ -54,7 +55,7 @@ type queueSource struct {
 }
 
 func (q *queueSource) Receive(ctx context.Context, limit int) ([]*Message, error) {
-	return q.c.receive(ctx, limit, q.s, q.c.opts.Wait)
+	return q.c.receive(ctx, limit, q.s, q.c.opts.Wait, true)
 }
 
 func (q *queueSource) EndOfInput() bool { return false }
