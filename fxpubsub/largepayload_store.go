@@ -136,6 +136,12 @@ func NewPayloadStore(client S3Client, opts PayloadStoreOptions) (*PayloadStore, 
 	return s, nil
 }
 
+// NewPayloadStoreFromConfig returns the store section large_payload describes, over client (no
+// telemetry: set [PayloadStoreOptions.Telemetry] through [NewPayloadStore] for the orphans metric).
+func NewPayloadStoreFromConfig(client S3Client, c LargePayloadConfig) (*PayloadStore, error) {
+	return NewPayloadStore(client, c.storeOptions())
+}
+
 // Close unregisters the store's metric callback.
 func (s *PayloadStore) Close() error {
 	if s.reg != nil {
