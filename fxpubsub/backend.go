@@ -112,7 +112,7 @@ func newAWSBackend(ctx context.Context, cfg Config, log *zap.Logger) (*Backend, 
 	snsc, sqsc := snsFromConfig(snsCfg, snsOpts), sqsFromConfig(sqsCfg, sqsOpts)
 	b := &Backend{SNS: snsc, SQS: sqsc, Topics: topics, Queue: cfg.Consumer.SQSQueueURL}
 	if cfg.LargePayload.Enabled() {
-		if b.S3, err = newS3Client(ctx, cfg); err != nil {
+		if b.S3, err = newS3Client(ctx, cfg, log); err != nil {
 			return nil, err
 		}
 	}

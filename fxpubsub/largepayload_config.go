@@ -55,32 +55,6 @@ func (c LargePayloadConfig) storeOptions() PayloadStoreOptions {
 	}
 }
 
-// newS3Client builds the S3 client for cfg's large_payload section.
-func newS3Client(ctx context.Context, cfg Config) (*s3.Client, error) {
-	lp := cfg.LargePayload
-	o := AWSOptions{
-		EndpointURL: lp.EndpointURL, Region: lp.RegionName, Profile: lp.ProfileName,
-		ConnectTimeout: cfg.Producer.ConnectTimeout, MaxAttempts: cfg.Producer.MaxAttempts,
-	}
-	if o.EndpointURL == "" {
-		o.EndpointURL = cfg.Producer.EndpointURL
-	}
-	if o.EndpointURL == "" {
-		o.EndpointURL = cfg.Consumer.EndpointURL
-	}
-	if o.Region == "" {
-		o.Region = cfg.Producer.RegionName
-	}
-	if o.Profile == "" {
-		o.Profile = cfg.Producer.ProfileName
-	}
-	c, err := NewS3Client(ctx, o, lp.ForcePathStyle)
-	if err != nil {
-		return nil, fmt.Errorf("s3 client: %w", err)
-	}
-	return c, nil
-}
-
 // memoryBuckets creates the configured buckets in the in-memory S3 (testing mode).
 func memoryBuckets(ctx context.Context, b *Backend, lp LargePayloadConfig) error {
 	s3c := b.Memory.S3()

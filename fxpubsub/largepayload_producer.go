@@ -2,13 +2,9 @@ package fxpubsub
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.uber.org/zap"
 )
 
@@ -108,14 +104,4 @@ func (p *Producer) countOrphans(prepared []*outgoing, results []BatchResult) {
 			p.orphaned(o)
 		}
 	}
-}
-
-// upload stores size bytes from r under a new key.
-func (s *PayloadStore) upload(ctx context.Context, r io.ReadSeeker, size int64) (PayloadPointer, error) {
-	p := PayloadPointer{Bucket: s.opts.Bucket, Key: s.opts.KeyPrefix + s.opts.NewKey()}
-	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p.Bucket), Key: aws.String(p.Key), Body: r, ContentLength: aws.Int64(size)})
-	if err != nil {
-		return p, &PayloadError{Op: PayloadUpload, Pointer: p, Err: fmt.Errorf("put object: %w", err)}
-	}
-	return p, nil
 }

@@ -24,6 +24,10 @@ type S3Client interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
 var _ S3Client = (*s3.Client)(nil)
@@ -47,6 +51,13 @@ type PayloadStoreOptions struct {
 	MaxFetchSize int64
 	// FetchTimeout bounds one fetch (default [DefaultFetchTimeout]).
 	FetchTimeout time.Duration
+	// PartSize: a larger payload is uploaded in parts of this size, a few at once (S3 multipart);
+	// a smaller one is one PutObject. Default [DefaultPartSize] (8 MiB); between [MinPartSize]
+	// and [MaxPartSize].
+	PartSize int64
+	// UploadConcurrency is how many parts of one upload are in flight at once (default
+	// [DefaultUploadConcurrency]).
+	UploadConcurrency int
 	// DeleteOnAck deletes a payload once its message is deleted from the queue (default false:
 	// with SNS fan-out several queues share one object).
 	DeleteOnAck bool
@@ -83,6 +94,18 @@ func NewPayloadStore(client S3Client, opts PayloadStoreOptions) (*PayloadStore, 
 	if opts.MaxFetchSize < 0 {
 		return nil, fmt.Errorf("large_payload.max_fetch_size: must be positive, got %d", opts.MaxFetchSize)
 	}
+	if opts.PartSize == 0 {
+		opts.PartSize = DefaultPartSize
+	}
+	if opts.PartSize < MinPartSize || opts.PartSize > MaxPartSize {
+		return nil, fmt.Errorf("payload store: part size must be between %d and %d bytes, got %d", MinPartSize, MaxPartSize, opts.PartSize)
+	}
+	if opts.UploadConcurrency == 0 {
+		opts.UploadConcurrency = DefaultUploadConcurrency
+	}
+	if opts.UploadConcurrency < 0 {
+		return nil, fmt.Errorf("payload store: upload concurrency must be positive, got %d", opts.UploadConcurrency)
+	}
 	if opts.FetchTimeout == 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
@@ -113,6 +136,12 @@ func NewPayloadStore(client S3Client, opts PayloadStoreOptions) (*PayloadStore, 
 	return s, nil
 }
 
+// NewPayloadStoreFromConfig returns the store section large_payload describes, over client (no
+// telemetry: set [PayloadStoreOptions.Telemetry] through [NewPayloadStore] for the orphans metric).
+func NewPayloadStoreFromConfig(client S3Client, c LargePayloadConfig) (*PayloadStore, error) {
+	return NewPayloadStore(client, c.storeOptions())
+}
+
 // Close unregisters the store's metric callback.
 func (s *PayloadStore) Close() error {
 	if s.reg != nil {
@@ -133,7 +162,8 @@ func (s *PayloadStore) offloads(size int) bool {
 }
 
 // Upload stores body under a new key (a random UUID after KeyPrefix, no content type, as the
-// extended clients store it) and returns its pointer. Errors are *PayloadError.
+// extended clients store it) and returns its pointer; a body over PartSize goes up in parts, and a
+// failed multipart upload is aborted. Errors are *PayloadError.
 func (s *PayloadStore) Upload(ctx context.Context, body []byte) (PayloadPointer, error) {
 	if s.opts.Bucket == "" {
 		return PayloadPointer{}, &PayloadError{Op: PayloadNotConfigured, Err: errors.New("large_payload.bucket is not set")}

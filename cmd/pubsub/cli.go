@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/logging"
@@ -232,7 +233,7 @@ func (g *globals) bind(fs *flag.FlagSet) {
 	if f := fs.Lookup("debug"); f != nil {
 		f.Usage = "log every SNS/SQS request and response to stderr"
 	}
-	fs.StringVar(&g.endpoint, "endpoint-url", "", "SNS and SQS endpoint `URL`, e.g. an emulator (default: AWS_ENDPOINT_URL, else AWS)")
+	fs.StringVar(&g.endpoint, "endpoint-url", "", "SNS, SQS and S3 endpoint `URL`, e.g. an emulator (default: AWS_ENDPOINT_URL, else AWS)")
 	fs.StringVar(&g.region, "region", "", "AWS `region` (default: AWS_REGION or the profile's)")
 	fs.StringVar(&g.profile, "profile", "", "shared-config `profile` (default: AWS_PROFILE)")
 }
@@ -320,6 +321,36 @@ func (g *globals) sqsClient(ctx context.Context, cfg fxpubsub.Config) (*sqs.Clie
 			so.BaseEndpoint = aws.String(o.EndpointURL)
 		}
 	}), nil
+}
+
+// s3Client builds the S3 client of section large_payload: flags win over large_payload's settings,
+// and those over the producer's (the endpoint also over the consumer's).
+func (g *globals) s3Client(ctx context.Context, cfg fxpubsub.Config) (*s3.Client, error) {
+	lp := cfg.LargePayload
+	o := fxpubsub.AWSOptions{
+		EndpointURL: firstNonEmpty(g.endpoint, lp.EndpointURL, cfg.Producer.EndpointURL, cfg.Consumer.EndpointURL),
+		Region:      firstNonEmpty(g.region, lp.RegionName, cfg.Producer.RegionName),
+		Profile:     firstNonEmpty(g.profile, lp.ProfileName, cfg.Producer.ProfileName), ConnectTimeout: cfg.Producer.ConnectTimeout,
+		MaxAttempts: cfg.Producer.MaxAttempts,
+	}
+	awsCfg, err := g.awsConfig(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return fxpubsub.NewS3ClientFromConfig(awsCfg, o.EndpointURL, lp.ForcePathStyle), nil
+}
+
+// payloadStore is the large-message store of section large_payload, or nil when the section is
+// off (no bucket and no trusted_buckets).
+func (g *globals) payloadStore(ctx context.Context, cfg fxpubsub.Config) (*fxpubsub.PayloadStore, error) {
+	if !cfg.LargePayload.Enabled() {
+		return nil, nil
+	}
+	c, err := g.s3Client(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return fxpubsub.NewPayloadStoreFromConfig(c, cfg.LargePayload)
 }
 
 // resolveMediaType keeps a full media type and turns a bare resource name into created(name), as

@@ -16,7 +16,7 @@ import (
 
 var writeCommand = &command{
 	name:    "write",
-	args:    "--topic-arn ARN --media-type MT [--json BODY|@FILE] [--field key=value]... [--uri URI] [--id ID] [--field-name F --new-value V] [--opaque k=v]... [--yes]",
+	args:    "--topic-arn ARN --media-type MT [--json BODY|@FILE | --file FILE] [--field key=value]... [--uri URI] [--id ID] [--field-name F --new-value V] [--opaque k=v]... [--yes]",
 	summary: "publish one message to an SNS topic and print its SNS message id",
 	details: `
 MT is a media type, or a bare resource name meaning created(name): "order" is
@@ -25,7 +25,8 @@ inline, or @FILE to read it from a file), with each --field key=value (a string)
 --field-name, --new-value set on it. It is validated against the convention schema of its
 lifecycle (created: uri; changed: uri, optional field_name and new_value; deleted: id); other
 media types are sent as given. Without --topic-arn the topic comes from the sns_topic_arns
-configuration. With sns_producer.skip on, nothing is published or printed. Against an endpoint
+configuration. With a large_payload section (bucket), a message over its threshold (256 KiB) goes
+to S3 and the topic gets a pointer, in the AWS extended clients' format. With sns_producer.skip on, nothing is published or printed. Against an endpoint
 that is not loopback it asks first (see pubsub purge --help); --yes skips the question.`,
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, *streams) error {
 		topic := fs.String("topic-arn", "", "SNS topic `ARN` (default: from sns_topic_arns)")
@@ -39,12 +40,19 @@ that is not loopback it asks first (see pubsub purge --help); --yes skips the qu
 		fields := kvFlag{}
 		fs.Var(fields, "field", "content field `key=value` (a string value); repeatable")
 		body := fs.String("json", "", "the content as a JSON `object`, or @FILE to read it from FILE")
+		file := fs.String("file", "", "read the content, a JSON object, from `FILE` (as --json @FILE)")
 		bindYes(fs, g)
 		return func(ctx context.Context, s *streams) error {
 			if *mt == "" {
 				return usagef("--media-type is required")
 			}
 			mediaType := resolveMediaType(*mt)
+			if *file != "" {
+				if *body != "" {
+					return usagef("--json and --file are exclusive: give the content once")
+				}
+				*body = "@" + *file
+			}
 			content, err := jsonContent(*body)
 			if err != nil {
 				return err
@@ -74,11 +82,15 @@ that is not loopback it asks first (see pubsub purge --help); --yes skips the qu
 			if err != nil {
 				return err
 			}
+			store, err := g.payloadStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
 			client, err := g.snsClient(ctx, cfg)
 			if err != nil {
 				return err
 			}
-			opts := fxpubsub.ProducerOptions{Opaque: fxpubsub.NewOpaque(cfg.Opaque), MaxAttempts: cfg.Producer.MaxAttempts}
+			opts := fxpubsub.ProducerOptions{Opaque: fxpubsub.NewOpaque(cfg.Opaque), MaxAttempts: cfg.Producer.MaxAttempts, LargePayloads: store}
 			if cfg.Producer.Skip != nil {
 				opts.Skip = *cfg.Producer.Skip
 			}
@@ -86,7 +98,11 @@ that is not loopback it asks first (see pubsub purge --help); --yes skips the qu
 			if topicARN == "" {
 				topicARN = "from sns_topic_arns for " + mediaType
 			}
-			if err := g.confirm(ctx, s, "publish a message", "topic:    "+topicARN); err != nil {
+			resources := []string{"topic:    " + topicARN}
+			if b := cfg.LargePayload.Bucket; b != "" {
+				resources = append(resources, "bucket:   "+b+" (payloads of large messages)")
+			}
+			if err := g.confirm(ctx, s, "publish a message", resources...); err != nil {
 				return err
 			}
 			p := fxpubsub.NewProducer(client, reg, topics, opts)
@@ -158,7 +174,10 @@ Each message is printed on stdout as one JSON line: message_id (the SQS id), rec
 media_type, content (decoded by the media type's schema), opaque (opaqueData) and, for a message
 that could not be decoded, error and body. Without --nack every message received is deleted
 (acked); with --nack each is made visible again after --nack-timeout seconds. Acking deletes, so
-against an endpoint that is not loopback read asks first unless --nack or --yes is given.`,
+against an endpoint that is not loopback read asks first unless --nack or --yes is given. With a
+large_payload section a pointer to S3 (the AWS extended clients' format) is resolved from the
+trusted buckets (large_payload.trusted_buckets, default its bucket) and its content printed; a
+pointer into any other bucket is an error line.`,
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, *streams) error {
 		queue := fs.String("queue-url", "", "SQS queue `URL` or name (default: sqs_consumer.sqs_queue_url)")
 		nack := fs.Bool("nack", false, "nack instead of ack: the messages come back")
@@ -192,6 +211,10 @@ against an endpoint that is not loopback read asks first unless --nack or --yes 
 			if err != nil {
 				return err
 			}
+			store, err := g.payloadStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
 			client, err := g.sqsClient(ctx, cfg)
 			if err != nil {
 				return err
@@ -202,7 +225,7 @@ against an endpoint that is not loopback read asks first unless --nack or --yes 
 				}
 			}
 			c, err := fxpubsub.NewConsumer(client, reg, q, fxpubsub.ConsumerOptions{
-				Limit: *limit, Wait: time.Duration(*wait) * time.Second, WaitSet: true, Envelope: env,
+				Limit: *limit, Wait: time.Duration(*wait) * time.Second, WaitSet: true, Envelope: env, LargePayloads: store,
 			})
 			if err != nil {
 				return err

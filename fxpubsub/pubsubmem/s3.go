@@ -15,15 +15,16 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// S3 is a minimal in-memory S3 (buckets; put, get, head and delete of whole objects), enough for
-// large messages stored in the extended clients' format. Its methods have the signatures of
-// *s3.Client; errors are the SDK's typed errors (*s3types.NoSuchKey,
+// S3 is a minimal in-memory S3 (buckets; put, get, head and delete of whole objects; multipart
+// uploads, see s3multipart.go), enough for large messages stored in the extended clients' format.
+// Its methods have the signatures of *s3.Client; errors are the SDK's typed errors (*s3types.NoSuchKey,
 // *s3types.NotFound; a missing bucket is code NoSuchBucket) inside a *smithy.OperationError, as
 // from AWS.
 type S3 struct {
 	b       *Backend
 	mu      sync.RWMutex
 	buckets map[string]map[string]*object
+	uploads map[string]*multipartUpload // by upload id
 }
 
 type object struct {
@@ -34,7 +35,9 @@ type object struct {
 
 // S3 returns the backend's S3 client.
 func (b *Backend) S3() *S3 {
-	b.s3Once.Do(func() { b.s3 = &S3{b: b, buckets: map[string]map[string]*object{}} })
+	b.s3Once.Do(func() {
+		b.s3 = &S3{b: b, buckets: map[string]map[string]*object{}, uploads: map[string]*multipartUpload{}}
+	})
 	return b.s3
 }
 
@@ -85,19 +88,11 @@ func (s *S3) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3
 	if aws.ToString(in.Key) == "" {
 		return nil, s3Err("PutObject", apiErr("InvalidArgument", "Key must not be empty"))
 	}
-	var data []byte
-	if in.Body != nil {
-		buf := bytes.NewBuffer(make([]byte, 0, max(aws.ToInt64(in.ContentLength), 0)+bytes.MinRead))
-		if _, err := buf.ReadFrom(in.Body); err != nil {
-			return nil, s3Err("PutObject", err)
-		}
-		data = buf.Bytes()
+	data, etag, err := readBody(in.Body, in.ContentLength)
+	if err != nil {
+		return nil, s3Err("PutObject", err)
 	}
-	if in.ContentLength != nil && *in.ContentLength != int64(len(data)) {
-		return nil, s3Err("PutObject", apiErr("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."))
-	}
-	sum := md5.Sum(data) //nolint:gosec // ETag
-	o := &object{data: data, etag: `"` + hex.EncodeToString(sum[:]) + `"`, modified: s.b.clock().UTC().Truncate(time.Second)}
+	o := &object{data: data, etag: etag, modified: s.b.clock().UTC().Truncate(time.Second)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bk, err := s.bucket(ctx, in.Bucket)
@@ -106,6 +101,23 @@ func (s *S3) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3
 	}
 	bk[*in.Key] = o
 	return &s3.PutObjectOutput{ETag: aws.String(o.etag)}, nil
+}
+
+// readBody reads a request body of length bytes (nil: any) and returns it with its ETag (its
+// quoted MD5, as S3 gives a single-part object or a part).
+func readBody(body io.Reader, length *int64) (data []byte, etag string, err error) {
+	if body != nil {
+		buf := bytes.NewBuffer(make([]byte, 0, max(aws.ToInt64(length), 0)+bytes.MinRead))
+		if _, err := buf.ReadFrom(body); err != nil {
+			return nil, "", err
+		}
+		data = buf.Bytes()
+	}
+	if length != nil && *length != int64(len(data)) {
+		return nil, "", apiErr("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	}
+	sum := md5.Sum(data) //nolint:gosec // ETag
+	return data, `"` + hex.EncodeToString(sum[:]) + `"`, nil
 }
 
 // lookup finds an object; a missing key is notFound().

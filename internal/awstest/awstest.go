@@ -123,6 +123,21 @@ type Caps struct {
 	// 11 MiB with HTTP 413 RequestEntityTooLarge, so a single PutObject of more fails (its multipart
 	// upload takes parts up to that size).
 	S3MaxRequestBody int64
+
+	// S3NoListMultipartUploads: fauxqs has no ListMultipartUploads (GET /bucket?uploads is
+	// answered as ListObjects, so it lists no uploads); an upload's end is seen by completing it
+	// (NoSuchUpload).
+	S3NoListMultipartUploads bool
+
+	// S3UnknownUploadIs500: moto answers a part upload or completion of an unknown (aborted) upload
+	// id with HTTP 500 and an unparsable body, where S3 says 404 NoSuchUpload.
+	S3UnknownUploadIs500 bool
+
+	// S3LaxMultipartComplete: moto completes a multipart upload without checking the parts' order
+	// or ETags (a wrong or missing ETag, parts out of order: accepted), and completes a finished
+	// upload again, where S3 says InvalidPartOrder, InvalidPart, NoSuchUpload. Its uploads are
+	// checked through ListMultipartUploads instead.
+	S3LaxMultipartComplete bool
 }
 
 // Target is one SNS+SQS implementation the tests run against.
@@ -223,6 +238,7 @@ func fauxqsTarget(t testing.TB) Target {
 			BogusReceiptHandleAccepted:       true,
 			FIFOOneMessagePerGroupPerReceive: true,
 			S3MaxRequestBody:                 11 << 20,
+			S3NoListMultipartUploads:         true,
 		},
 	}
 	ep, skip := endpointFromEnv(t, EnvFauxqsEndpoint, "fauxqs")
@@ -250,6 +266,8 @@ func motoTarget(t testing.TB) Target {
 			SyncDelivery:                 true,
 			FIFOTopicDropsContentDedup:   true,
 			FIFOReceiveNotAtomic:         true,
+			S3UnknownUploadIs500:         true,
+			S3LaxMultipartComplete:       true,
 		},
 	}
 	ep, skip := endpointFromEnv(t, EnvMotoEndpoint, "moto")
