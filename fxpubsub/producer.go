@@ -242,7 +242,9 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 // Concurrent calls to one topic share PublishBatch requests (natural batching): a call that finds
 // no request to its topic in flight is sent at once, with Publish; calls that arrive while one is
 // in flight go out together in the next request, up to 10 messages and 256 KiB, each call getting
-// its own message id or error. A retryable failure of one entry is retried, with jittered backoff,
+// its own message id or error. Right after a request completes, the next one, if not full, holds
+// (at most 300 µs from the completion) until the callers it released have called again, so
+// callers publishing in a loop share one request rather than alternate between two. A retryable failure of one entry is retried, with jittered backoff,
 // up to ProducerOptions.MaxAttempts, as in [Producer.ProduceBatch]. On a FIFO topic one request is
 // in flight at a time, so messages leave in the order of the calls. See
 // ProducerOptions.BatchLinger. Errors: *TopicNotDefinedError,
