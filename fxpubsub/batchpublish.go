@@ -171,9 +171,12 @@ func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk
 func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last func(int) bool) []int {
 	topic := prepared[chunk[0]].topicARN
 	entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
+	// An entry's id is its position in the chunk; the strings are constants (one allocation per
+	// call for the array rather than one per entry).
+	ids := [maxBatchEntries]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	for j, i := range chunk {
 		o := prepared[i]
-		e := snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(o.body), MessageAttributes: o.attributes()}
+		e := snstypes.PublishBatchRequestEntry{Id: &ids[j], Message: aws.String(o.body), MessageAttributes: o.attributes()}
 		if o.groupID != "" {
 			e.MessageGroupId = aws.String(o.groupID)
 		}
@@ -196,21 +199,22 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 		return retry
 	}
 	var retry []int
-	answered := make(map[int]bool, len(chunk))
+	var answered [maxBatchEntries]bool // by position in the chunk
 	for _, s := range out.Successful {
-		i, ok := entryIndex(s.Id, chunk)
+		j, ok := entryPosition(s.Id, chunk)
 		if !ok {
 			continue
 		}
-		answered[i] = true
-		results[i] = BatchResult{MessageID: aws.ToString(s.MessageId)}
+		answered[j] = true
+		results[chunk[j]] = BatchResult{MessageID: aws.ToString(s.MessageId)}
 	}
 	for _, f := range out.Failed {
-		i, ok := entryIndex(f.Id, chunk)
+		j, ok := entryPosition(f.Id, chunk)
 		if !ok {
 			continue
 		}
-		answered[i] = true
+		answered[j] = true
+		i := chunk[j]
 		if !f.SenderFault && !last(i) {
 			retry = append(retry, i)
 			continue
@@ -218,8 +222,8 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 		results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: topic,
 			Err: &BatchEntryError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}}
 	}
-	for _, i := range chunk {
-		if !answered[i] {
+	for j, i := range chunk {
+		if !answered[j] {
 			if !last(i) {
 				retry = append(retry, i)
 				continue
@@ -230,17 +234,13 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 	return retry
 }
 
-func entryIndex(id *string, chunk []int) (int, bool) {
-	i, err := strconv.Atoi(aws.ToString(id))
-	if err != nil {
+// entryPosition returns the position in chunk named by a PublishBatch result's id.
+func entryPosition(id *string, chunk []int) (int, bool) {
+	j, err := strconv.Atoi(aws.ToString(id))
+	if err != nil || j < 0 || j >= len(chunk) {
 		return 0, false
 	}
-	for _, c := range chunk {
-		if c == i {
-			return i, true
-		}
-	}
-	return 0, false
+	return j, true
 }
 
 // Deferred buffers messages and publishes them only when the unit of work succeeds; see
