@@ -118,6 +118,10 @@ func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results
 // chunkByTopic groups indices by topic (first-seen topic order, message order within a topic)
 // and splits each group into PublishBatch-sized chunks.
 func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
+	chunks := make([][]int, 0, (len(idxs)+maxBatchEntries-1)/maxBatchEntries)
+	if oneTopic(prepared, idxs) { // the common case: nothing to group
+		return appendChunks(chunks, prepared, idxs)
+	}
 	var topics []string
 	groups := map[string][]int{}
 	for _, i := range idxs {
@@ -127,24 +131,39 @@ func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
 		}
 		groups[t] = append(groups[t], i)
 	}
-	var chunks [][]int
 	for _, t := range topics {
-		var cur []int
-		size := 0
-		for _, i := range groups[t] {
-			n := prepared[i].size()
-			if len(cur) == maxBatchEntries || (len(cur) > 0 && size+n > MaxMessageSize) {
-				chunks = append(chunks, cur)
-				cur, size = nil, 0
-			}
-			cur = append(cur, i)
-			size += n
-		}
-		if len(cur) > 0 {
-			chunks = append(chunks, cur)
-		}
+		chunks = appendChunks(chunks, prepared, groups[t])
 	}
 	return chunks
+}
+
+// appendChunks splits one topic's indices into PublishBatch-sized chunks (10 entries, 256 KiB).
+func appendChunks(chunks [][]int, prepared []*outgoing, idxs []int) [][]int {
+	var cur []int
+	size := 0
+	for _, i := range idxs {
+		n := prepared[i].size()
+		if len(cur) == maxBatchEntries || (len(cur) > 0 && size+n > MaxMessageSize) {
+			chunks = append(chunks, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, i)
+		size += n
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks
+}
+
+// oneTopic reports whether the messages at idxs all go to one topic.
+func oneTopic(prepared []*outgoing, idxs []int) bool {
+	for _, i := range idxs {
+		if prepared[i].topicARN != prepared[idxs[0]].topicARN {
+			return false
+		}
+	}
+	return true
 }
 
 // publishChunk sends one PublishBatch and returns the indices to retry; with telemetry, it
