@@ -118,6 +118,10 @@ func (p *Producer) publishAll(ctx context.Context, prepared []*outgoing, results
 // chunkByTopic groups indices by topic (first-seen topic order, message order within a topic)
 // and splits each group into PublishBatch-sized chunks.
 func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
+	chunks := make([][]int, 0, (len(idxs)+maxBatchEntries-1)/maxBatchEntries)
+	if oneTopic(prepared, idxs) { // the common case: nothing to group
+		return appendChunks(chunks, prepared, idxs)
+	}
 	var topics []string
 	groups := map[string][]int{}
 	for _, i := range idxs {
@@ -127,24 +131,39 @@ func chunkByTopic(prepared []*outgoing, idxs []int) [][]int {
 		}
 		groups[t] = append(groups[t], i)
 	}
-	var chunks [][]int
 	for _, t := range topics {
-		var cur []int
-		size := 0
-		for _, i := range groups[t] {
-			n := prepared[i].size()
-			if len(cur) == maxBatchEntries || (len(cur) > 0 && size+n > MaxMessageSize) {
-				chunks = append(chunks, cur)
-				cur, size = nil, 0
-			}
-			cur = append(cur, i)
-			size += n
-		}
-		if len(cur) > 0 {
-			chunks = append(chunks, cur)
-		}
+		chunks = appendChunks(chunks, prepared, groups[t])
 	}
 	return chunks
+}
+
+// appendChunks splits one topic's indices into PublishBatch-sized chunks (10 entries, 256 KiB).
+func appendChunks(chunks [][]int, prepared []*outgoing, idxs []int) [][]int {
+	var cur []int
+	size := 0
+	for _, i := range idxs {
+		n := prepared[i].size()
+		if len(cur) == maxBatchEntries || (len(cur) > 0 && size+n > MaxMessageSize) {
+			chunks = append(chunks, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, i)
+		size += n
+	}
+	if len(cur) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks
+}
+
+// oneTopic reports whether the messages at idxs all go to one topic.
+func oneTopic(prepared []*outgoing, idxs []int) bool {
+	for _, i := range idxs {
+		if prepared[i].topicARN != prepared[idxs[0]].topicARN {
+			return false
+		}
+	}
+	return true
 }
 
 // publishChunk sends one PublishBatch and returns the indices to retry; with telemetry, it
@@ -171,9 +190,12 @@ func (p *Producer) publishChunk(ctx context.Context, prepared []*outgoing, chunk
 func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []int, results []BatchResult, last func(int) bool) []int {
 	topic := prepared[chunk[0]].topicARN
 	entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
+	// An entry's id is its position in the chunk; the strings are constants (one allocation per
+	// call for the array rather than one per entry).
+	ids := [maxBatchEntries]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	for j, i := range chunk {
 		o := prepared[i]
-		e := snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(o.body), MessageAttributes: o.attributes()}
+		e := snstypes.PublishBatchRequestEntry{Id: &ids[j], Message: aws.String(o.body), MessageAttributes: o.attributes()}
 		if o.groupID != "" {
 			e.MessageGroupId = aws.String(o.groupID)
 		}
@@ -196,21 +218,22 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 		return retry
 	}
 	var retry []int
-	answered := make(map[int]bool, len(chunk))
+	var answered [maxBatchEntries]bool // by position in the chunk
 	for _, s := range out.Successful {
-		i, ok := entryIndex(s.Id, chunk)
+		j, ok := entryPosition(s.Id, chunk)
 		if !ok {
 			continue
 		}
-		answered[i] = true
-		results[i] = BatchResult{MessageID: aws.ToString(s.MessageId)}
+		answered[j] = true
+		results[chunk[j]] = BatchResult{MessageID: aws.ToString(s.MessageId)}
 	}
 	for _, f := range out.Failed {
-		i, ok := entryIndex(f.Id, chunk)
+		j, ok := entryPosition(f.Id, chunk)
 		if !ok {
 			continue
 		}
-		answered[i] = true
+		answered[j] = true
+		i := chunk[j]
 		if !f.SenderFault && !last(i) {
 			retry = append(retry, i)
 			continue
@@ -218,8 +241,8 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 		results[i].Err = &PublishError{MediaType: prepared[i].mediaType, TopicARN: topic,
 			Err: &BatchEntryError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}}
 	}
-	for _, i := range chunk {
-		if !answered[i] {
+	for j, i := range chunk {
+		if !answered[j] {
 			if !last(i) {
 				retry = append(retry, i)
 				continue
@@ -230,17 +253,13 @@ func (p *Producer) sendChunk(ctx context.Context, prepared []*outgoing, chunk []
 	return retry
 }
 
-func entryIndex(id *string, chunk []int) (int, bool) {
-	i, err := strconv.Atoi(aws.ToString(id))
-	if err != nil {
+// entryPosition returns the position in chunk named by a PublishBatch result's id.
+func entryPosition(id *string, chunk []int) (int, bool) {
+	j, err := strconv.Atoi(aws.ToString(id))
+	if err != nil || j < 0 || j >= len(chunk) {
 		return 0, false
 	}
-	for _, c := range chunk {
-		if c == i {
-			return i, true
-		}
-	}
-	return 0, false
+	return j, true
 }
 
 // Deferred buffers messages and publishes them only when the unit of work succeeds; see

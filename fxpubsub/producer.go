@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -124,6 +126,20 @@ type Producer struct {
 	topics   *TopicMap
 	opts     ProducerOptions
 	batcher  *publishBatcher
+	// mtAttrs holds, per media type, the message attributes of a Produce: one map shared by every
+	// message of that media type and never written after it is stored (the SDK only reads it).
+	mtAttrs sync.Map
+}
+
+// mediaTypeAttributes returns the shared, read-only media_type attribute map of mediaType.
+func (p *Producer) mediaTypeAttributes(mediaType string) map[string]snstypes.MessageAttributeValue {
+	if m, ok := p.mtAttrs.Load(mediaType); ok {
+		return m.(map[string]snstypes.MessageAttributeValue)
+	}
+	m, _ := p.mtAttrs.LoadOrStore(mediaType, map[string]snstypes.MessageAttributeValue{
+		MediaTypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(mediaType)},
+	})
+	return m.(map[string]snstypes.MessageAttributeValue)
 }
 
 // NewProducer returns a producer publishing through client.
@@ -160,8 +176,9 @@ type outgoing struct {
 	groupID   string
 	dedupID   string
 	span      trace.Span // producer span, until the publish is settled; nil when not tracing
-	// attrs, when set, are the message attributes as given (a verbatim republish); otherwise the
-	// message carries the media_type attribute.
+	// attrs, when set, are the message attributes: as given for a verbatim republish, the shared
+	// media_type map of [Producer.mediaTypeAttributes] for Produce (read-only: never write into
+	// it, replace it); otherwise the message carries the media_type attribute.
 	attrs map[string]snstypes.MessageAttributeValue
 	// offload marks a message for S3; pointer is set once uploaded.
 	offload bool
@@ -215,7 +232,10 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 		span = t.startPublish(ctx, mediaType, topic, opaque)
 	}
 	body, err := p.registry.Encode(mediaType, content, po.fields, opaque)
-	o := &outgoing{mediaType: mediaType, topicARN: topic, body: string(body), opaque: opaque, groupID: po.groupID, dedupID: po.dedupID, span: span}
+	// body is Encode's own fresh buffer, written by nobody after this: the string shares it
+	// rather than copy a whole message.
+	o := &outgoing{mediaType: mediaType, topicARN: topic, body: unsafe.String(unsafe.SliceData(body), len(body)), opaque: opaque,
+		groupID: po.groupID, dedupID: po.dedupID, span: span, attrs: p.mediaTypeAttributes(mediaType)}
 	if err == nil {
 		err = p.checkSize(o)
 	}
@@ -242,7 +262,9 @@ func (p *Producer) prepare(ctx context.Context, mediaType string, content any, o
 // Concurrent calls to one topic share PublishBatch requests (natural batching): a call that finds
 // no request to its topic in flight is sent at once, with Publish; calls that arrive while one is
 // in flight go out together in the next request, up to 10 messages and 256 KiB, each call getting
-// its own message id or error. A retryable failure of one entry is retried, with jittered backoff,
+// its own message id or error. Right after a request completes, the next one, if not full, holds
+// (at most 300 µs from the completion) until the callers it released have called again, so
+// callers publishing in a loop share one request rather than alternate between two. A retryable failure of one entry is retried, with jittered backoff,
 // up to ProducerOptions.MaxAttempts, as in [Producer.ProduceBatch]. On a FIFO topic one request is
 // in flight at a time, so messages leave in the order of the calls. See
 // ProducerOptions.BatchLinger. Errors: *TopicNotDefinedError,

@@ -21,6 +21,7 @@ const maxInFlightBatches = 8
 type publishBatcher struct {
 	p      *Producer
 	linger time.Duration
+	hold   time.Duration // returnHold (tests set a longer one)
 	mu     sync.Mutex
 	topics map[string]*topicQueue
 }
@@ -31,9 +32,22 @@ type topicQueue struct {
 	inflight   int
 	waiting    []*publishWaiter
 	bytes      int           // sizes of the waiting messages
-	lingering  chan struct{} // set while a sender lingers; closed when a full batch waits
+	lingering  chan struct{} // set while a sender lingers or holds; closed when it may send
 	lingerSize int           // the lingering sender's message size
+	holding    bool          // the sender holds for returning callers (not the configured linger)
+	// returning counts the callers that the last requests released and that have not called
+	// again: a sender holds (up to returnHold) for them before it sends a batch that is not full.
+	returning int
+	released  time.Time // when the last request completed
 }
+
+// returnHold bounds how long the sender of a batch that is not full holds for the callers that the
+// request just completed released, so that callers publishing in a loop share one request rather
+// than alternating between two half-full ones (k and 8-k of 8). It is counted from the
+// completion: only a call within returnHold of it, while released callers have not called again,
+// holds, and only until they have; a lone call to an idle topic is sent at once. It is small next
+// to an SNS round trip.
+const returnHold = 300 * time.Microsecond
 
 // publishWaiter is one Produce call waiting for its publish. done gets one signal: either leads is
 // set (this caller sends the next request, itself included) or the result is.
@@ -43,13 +57,14 @@ type publishWaiter struct {
 	done  chan struct{}
 	leads bool
 	batch []*publishWaiter // the request's callers, when leads (nil while it has to linger)
+	wait  time.Duration    // how long the sender lingers or holds, when batch is nil
 	id    string
 	err   error
 	retry bool // a retryable failure: back off and submit again
 }
 
 func newPublishBatcher(p *Producer, linger time.Duration) *publishBatcher {
-	return &publishBatcher{p: p, linger: max(linger, 0), topics: map[string]*topicQueue{}}
+	return &publishBatcher{p: p, linger: max(linger, 0), hold: returnHold, topics: map[string]*topicQueue{}}
 }
 
 // publish publishes o, sharing a PublishBatch with concurrent calls to its topic, and retries a
@@ -79,7 +94,10 @@ func (b *publishBatcher) submit(ctx context.Context, w *publishWaiter) {
 	}
 	q.waiting = append(q.waiting, w)
 	q.bytes += w.o.size()
-	if q.lingering != nil && q.fullBatchWaits() {
+	if q.returning > 0 {
+		q.returning--
+	}
+	if q.lingering != nil && (q.fullBatchWaits() || q.holding && q.returning == 0) {
 		close(q.lingering)
 		q.lingering = nil
 	}
@@ -135,9 +153,22 @@ func (b *publishBatcher) startLocked(q *topicQueue) *publishWaiter {
 	q.waiting = slices.Delete(q.waiting, 0, 1)
 	q.bytes -= w.o.size()
 	w.leads = true
-	if b.linger == 0 || q.fullBatchWaitsWith(w) {
-		w.batch = q.takeLocked(w)
+	switch {
+	case q.fullBatchWaitsWith(w):
+	case b.linger > 0:
+		w.wait = b.linger
+	case q.returning > 0:
+		if d := b.hold - time.Since(q.released); d > 0 {
+			w.wait, q.holding = d, true
+		} else {
+			q.returning = 0 // they had their chance
+		}
 	}
+	if w.wait == 0 {
+		w.batch = q.takeLocked(w)
+		return w
+	}
+	q.lingering, q.lingerSize = make(chan struct{}), w.o.size()
 	return w
 }
 
@@ -168,36 +199,43 @@ func (b *publishBatcher) lead(ctx context.Context, q *topicQueue, w *publishWait
 		batch = b.lingerAndTake(q, w)
 	}
 	b.publishBatch(ctx, batch)
+
+	now := time.Now()
+	b.mu.Lock()
+	q.inflight--
+	q.returning += len(batch) // counted before they are woken, so each one's next call counts
+	q.released = now
+	next := b.startLocked(q)
+	b.mu.Unlock()
 	for _, o := range batch[1:] {
 		o.done <- struct{}{}
 	}
-
-	b.mu.Lock()
-	q.inflight--
-	next := b.startLocked(q)
-	b.mu.Unlock()
 	if next != nil {
 		next.done <- struct{}{}
 	}
 }
 
-// lingerAndTake waits up to the linger for the waiting callers to fill a batch with w, then
-// takes the batch.
+// lingerAndTake waits up to w.wait for the waiting callers to fill a batch with w (or, when
+// holding, for the returning callers to call again), then takes the batch.
 func (b *publishBatcher) lingerAndTake(q *topicQueue, w *publishWaiter) []*publishWaiter {
-	full := make(chan struct{})
 	b.mu.Lock()
-	q.lingering, q.lingerSize = full, w.o.size()
+	ready := q.lingering
 	b.mu.Unlock()
-	t := time.NewTimer(b.linger)
-	select {
-	case <-full:
-	case <-t.C:
+	if ready != nil {
+		t := time.NewTimer(w.wait)
+		select {
+		case <-ready:
+		case <-t.C:
+		}
+		t.Stop()
 	}
-	t.Stop()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if q.lingering == full {
+	if q.lingering == ready && ready != nil {
 		q.lingering = nil
+	}
+	if q.holding {
+		q.holding, q.returning = false, 0 // those who did not call again in time are not coming
 	}
 	return q.takeLocked(w)
 }

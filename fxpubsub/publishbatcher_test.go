@@ -332,3 +332,82 @@ func TestNaturalBatchingLinger(t *testing.T) {
 	}
 	t.Logf("10 calls published together after %s", time.Since(start))
 }
+
+// producedIDs waits for every call and fails on an error.
+func producedIDs(t *testing.T, chans ...<-chan produced) {
+	t.Helper()
+	for i, ch := range chans {
+		if p := <-ch; p.err != nil || p.id == "" {
+			t.Fatalf("call %d: id %q, err %v", i, p.id, p.err)
+		}
+	}
+}
+
+// Callers publishing in a loop share one request: when a request completes, the next one (not
+// full) holds until the callers it released have called again. The hold here is a minute, so the
+// test would time out if the request waited for it rather than for the returning caller.
+func TestNaturalBatchingHoldsForReturningCallers(t *testing.T) {
+	r := newBatchRig(t, false, ProducerOptions{})
+	r.producer.batcher.hold = time.Minute
+	ctx := context.Background()
+	r.sns.hold()
+	first := r.produceAsync(ctx, "0")
+	waitFor(t, "the first call in flight", func() bool { _, _, n := r.sns.calls(); return n == 1 })
+	second, third := r.produceAsync(ctx, "1"), r.produceAsync(ctx, "2")
+	waitFor(t, "two calls to queue", func() bool { return r.waiting() == 2 })
+	r.sns.release()
+	producedIDs(t, first)
+	// The first caller calls again: the held request takes it with the two that waited.
+	again := r.produceAsync(ctx, "3")
+	producedIDs(t, second, third, again)
+	publish, batches, _ := r.sns.calls()
+	if publish != 1 || fmt.Sprint(batches) != "[3]" {
+		t.Errorf("calls: %d Publish, PublishBatch entries %v; want 1 Publish, then one PublishBatch of 3", publish, batches)
+	}
+	got := map[string]int{}
+	for _, id := range r.receiveOrderIDs(t, 4) {
+		got[id]++
+	}
+	if len(got) != 4 || got["0"] != 1 || got["3"] != 1 {
+		t.Errorf("received %v, want orders 0-3 once each", got)
+	}
+}
+
+// A lone call to a topic with nothing recently in flight, and a caller that calls again after its
+// own request, are sent at once: nobody else is coming back, so there is nothing to hold for (the
+// hold here is a minute: the test would time out on it).
+func TestNaturalBatchingNoHoldForLoneCaller(t *testing.T) {
+	r := newBatchRig(t, false, ProducerOptions{})
+	r.producer.batcher.hold = time.Minute
+	ctx := context.Background()
+	for i := range 3 {
+		producedIDs(t, r.produceAsync(ctx, fmt.Sprint(i)))
+	}
+	publish, batches, _ := r.sns.calls()
+	if publish != 3 || len(batches) != 0 {
+		t.Errorf("calls: %d Publish, PublishBatch entries %v; want 3 Publish", publish, batches)
+	}
+}
+
+// A full batch is never held: when a request completes, 10 waiting callers go out at once even
+// though the caller it released has not called again (a FIFO topic, so that the 10 wait for the
+// request in flight rather than start a second one).
+func TestNaturalBatchingFullBatchNotHeld(t *testing.T) {
+	r := newBatchRig(t, true, ProducerOptions{})
+	r.producer.batcher.hold = time.Minute
+	ctx := context.Background()
+	r.sns.hold()
+	first := r.produceAsync(ctx, "0")
+	waitFor(t, "the first call in flight", func() bool { _, _, n := r.sns.calls(); return n == 1 })
+	var chans []<-chan produced
+	for i := 1; i <= 10; i++ {
+		chans = append(chans, r.produceAsync(ctx, fmt.Sprint(i)))
+	}
+	waitFor(t, "10 calls to queue", func() bool { return r.waiting() == 10 })
+	r.sns.release()
+	producedIDs(t, append(chans, first)...)
+	publish, batches, _ := r.sns.calls()
+	if publish != 1 || fmt.Sprint(batches) != "[10]" {
+		t.Errorf("calls: %d Publish, PublishBatch entries %v; want 1 Publish and one PublishBatch of 10", publish, batches)
+	}
+}

@@ -1,9 +1,11 @@
 package pubsubmem
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -141,8 +143,9 @@ func (b *Backend) deliveries(arn string) (*topic, []delivery) {
 	return t, ds
 }
 
-// publish delivers m to every subscribed queue whose filter policy it passes, synchronously.
-func (b *Backend) publish(t *topic, ds []delivery, m *snsMessage) (msgID, seqNum string, err error) {
+// publish delivers m to every subscribed queue whose filter policy it passes, synchronously. raw
+// (nil for one message) carries the raw-delivery attributes across the entries of one batch.
+func (b *Backend) publish(t *topic, ds []delivery, m *snsMessage, raw *rawAttrCache) (msgID, seqNum string, err error) {
 	now := b.nowNano()
 	dedup := ""
 	if t.fifo {
@@ -187,16 +190,7 @@ func (b *Backend) publish(t *topic, ds []delivery, m *snsMessage) (msgID, seqNum
 		req := sendReq{fromSNS: true}
 		if cfg.raw {
 			if rawAttrs == nil && len(m.attrs) > 0 {
-				rawAttrs = make(msgAttrs, 0, len(m.attrs))
-				for name, a := range m.attrs {
-					x := msgAttr{name: name, dataType: aws.ToString(a.DataType), str: aws.ToString(a.StringValue)}
-					if x.dataType == "Binary" {
-						x.bin, x.binary, x.str = append([]byte{}, a.BinaryValue...), true, ""
-					}
-					rawAttrs = append(rawAttrs, x)
-				}
-				rawAttrs.sortByName()
-				rawMD5 = attributesMD5(rawAttrs, nil)
+				rawAttrs, rawMD5 = raw.get(m.attrs)
 			}
 			req.body, req.attrs, req.md5Attrs = m.message, rawAttrs, rawMD5
 		} else {
@@ -249,7 +243,7 @@ func (c *SNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
-	id, seq, err := c.b.publish(t, ds, &m)
+	id, seq, err := c.b.publish(t, ds, &m, nil)
 	if err != nil {
 		return nil, snsErr(op, err)
 	}
@@ -297,11 +291,12 @@ func (c *SNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, _ ...
 		return nil, snsErr(op, &snstypes.BatchRequestTooLongException{Message: aws.String("The length of all the messages put together is more than the limit")})
 	}
 	out := &sns.PublishBatchOutput{Successful: make([]snstypes.PublishBatchResultEntry, 0, len(entries)), Failed: []snstypes.BatchResultErrorEntry{}}
+	var raw rawAttrCache
 	for _, e := range entries {
 		m, err := prepareSNS(e.Message, e.Subject, e.MessageStructure, e.MessageAttributes, e.MessageGroupId, e.MessageDeduplicationId)
 		var id, seq string
 		if err == nil {
-			id, seq, err = c.b.publish(t, ds, &m)
+			id, seq, err = c.b.publish(t, ds, &m, &raw)
 		}
 		if err != nil {
 			code, msg := codeOf(err)
@@ -315,4 +310,38 @@ func (c *SNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, _ ...
 		out.Successful = append(out.Successful, r)
 	}
 	return out, nil
+}
+
+// rawAttrCache converts SNS message attributes to the SQS attributes of a raw delivery, with
+// their MD5, reusing the last conversion when the next message's attributes are equal (the
+// entries of one PublishBatch usually carry the same ones). A nil cache converts every time.
+type rawAttrCache struct {
+	src   map[string]snstypes.MessageAttributeValue
+	attrs msgAttrs
+	md5   string
+}
+
+func (c *rawAttrCache) get(src map[string]snstypes.MessageAttributeValue) (msgAttrs, string) {
+	if c != nil && c.src != nil && maps.EqualFunc(c.src, src, sameAttribute) {
+		return c.attrs, c.md5
+	}
+	attrs := make(msgAttrs, 0, len(src))
+	for name, a := range src {
+		x := msgAttr{name: name, dataType: aws.ToString(a.DataType), str: aws.ToString(a.StringValue)}
+		if x.dataType == "Binary" {
+			x.bin, x.binary, x.str = append([]byte{}, a.BinaryValue...), true, ""
+		}
+		attrs = append(attrs, x)
+	}
+	attrs.sortByName()
+	sum := attributesMD5(attrs, nil)
+	if c != nil {
+		c.src, c.attrs, c.md5 = src, attrs, sum
+	}
+	return attrs, sum
+}
+
+func sameAttribute(a, b snstypes.MessageAttributeValue) bool {
+	return aws.ToString(a.DataType) == aws.ToString(b.DataType) && aws.ToString(a.StringValue) == aws.ToString(b.StringValue) &&
+		bytes.Equal(a.BinaryValue, b.BinaryValue)
 }

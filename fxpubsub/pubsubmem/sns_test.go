@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/microcosm-go/pubsub/fxpubsub/pubsubmem"
 )
@@ -366,5 +367,64 @@ func TestTopicAdmin(t *testing.T) {
 	}
 	if got := bodies(recv(t, b, url, 10)); !reflect.DeepEqual(got, []string{"s"}) {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// The entries of one PublishBatch each reach a raw subscription with their own attributes and
+// attribute MD5 (the same as a lone Publish gives): equal attributes share one conversion, a
+// different entry in between or after gets its own.
+func TestPublishBatchRawAttributesPerEntry(t *testing.T) {
+	ctx := context.Background()
+	b := newBackend(t)
+	topic := mustTopic(t, b, "t", nil)
+	url := mustQueue(t, b, "q", nil)
+	subscribe(t, b, topic, url, map[string]string{"RawMessageDelivery": "true"})
+	blue := map[string]snstypes.MessageAttributeValue{"color": strAttr("blue")}
+	sets := []map[string]snstypes.MessageAttributeValue{
+		blue, blue, {"color": strAttr("red")}, {"color": strAttr("blue")},
+		{"color": strAttr("blue"), "size": {DataType: aws.String("Number"), StringValue: aws.String("3")}}, nil,
+		{"color": {DataType: aws.String("Binary"), BinaryValue: []byte("blue")}},
+	}
+	// The MD5 a lone Publish gives each set.
+	want := make([]string, len(sets))
+	for i, attrs := range sets {
+		if _, err := b.SNS().Publish(ctx, &sns.PublishInput{TopicArn: &topic, Message: aws.String("m"), MessageAttributes: attrs}); err != nil {
+			t.Fatal(err)
+		}
+		want[i] = aws.ToString(recv(t, b, url, 1)[0].MD5OfMessageAttributes)
+	}
+	if want[0] == want[2] || want[0] == want[4] || want[0] == want[6] || want[5] != "" {
+		t.Fatalf("reference MD5s do not tell the sets apart: %q", want)
+	}
+	var entries []snstypes.PublishBatchRequestEntry
+	for i, attrs := range sets {
+		entries = append(entries, snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(strconv.Itoa(i)), MessageAttributes: attrs})
+	}
+	if out, err := b.SNS().PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: &topic, PublishBatchRequestEntries: entries}); err != nil || len(out.Successful) != len(sets) {
+		t.Fatalf("PublishBatch: %+v, %v", out, err)
+	}
+	got := map[string]sqstypes.Message{}
+	for try := 0; len(got) < len(sets); try++ {
+		if try == 10 {
+			t.Fatalf("received %d of %d entries", len(got), len(sets))
+		}
+		for _, m := range recv(t, b, url, 10) {
+			got[aws.ToString(m.Body)] = m
+		}
+	}
+	for i, attrs := range sets {
+		m := got[strconv.Itoa(i)]
+		if md5 := aws.ToString(m.MD5OfMessageAttributes); md5 != want[i] {
+			t.Errorf("entry %d: attribute MD5 %q, want %q (a lone Publish's)", i, md5, want[i])
+		}
+		if len(m.MessageAttributes) != len(attrs) {
+			t.Errorf("entry %d: %d attributes, want %d", i, len(m.MessageAttributes), len(attrs))
+		}
+		for name, a := range attrs {
+			g := m.MessageAttributes[name]
+			if aws.ToString(g.DataType) != aws.ToString(a.DataType) || aws.ToString(g.StringValue) != aws.ToString(a.StringValue) || string(g.BinaryValue) != string(a.BinaryValue) {
+				t.Errorf("entry %d: attribute %s = %+v, want %+v", i, name, g, a)
+			}
+		}
 	}
 }

@@ -128,7 +128,8 @@ func benchDrain(b *testing.B, drain drainFunc) {
 
 // startDrainProfile starts a CPU profile of the drain alone (preloading left out) when
 // PUBSUB_BENCH_CPUPROFILE names a file, and returns what stops it; compare variants with
-// `go tool pprof -top` (scripts/bench.sh leaves it unset).
+// `go tool pprof -top` (scripts/bench.sh leaves it unset). BenchmarkPublishFauxqs profiles its
+// publish runs alone the same way.
 func startDrainProfile(b *testing.B) (stop func()) {
 	path := os.Getenv("PUBSUB_BENCH_CPUPROFILE")
 	if path == "" {

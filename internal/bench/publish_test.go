@@ -62,10 +62,12 @@ func benchPublish(b *testing.B, publish publishFunc) {
 		client := newSNSClient(b, tg.Endpoint, counter)
 		quiesce()
 		b.StartTimer()
+		stopProfile := startDrainProfile(b)
 		cpu0, emu0, start := cpuTime(), procCPU(emulatorPID()), time.Now()
 		failed += publish(b, client, pipe.TopicARN, publishMessages)
 		elapsed += time.Since(start)
 		cpu += cpuTime() - cpu0
+		stopProfile()
 		emuCPU += procCPU(emulatorPID()) - emu0
 		b.StopTimer()
 		got, _ := counter.snapshot()
