@@ -432,9 +432,11 @@ func (d *Dispatcher) log(ctx context.Context, m *Message, r Result, span trace.S
 		d.callerOnce.Do(func() { d.caller = zapcore.NewEntryCaller(runtime.Caller(0)) }) // the result line's caller: here
 		ce.Caller = d.caller
 	}
-	var opaque zapcore.ObjectMarshaler = opaqueFields(OpaqueFrom(ctx))
+	var opaque zapcore.ObjectMarshaler
 	if hc, ok := ctx.(*handlerContext); ok {
-		opaque = hc
+		opaque = hc // encodes the opaque data without building the handler's map
+	} else {
+		opaque = opaqueFields(OpaqueFrom(ctx))
 	}
 	fields := make([]zap.Field, 0, logFieldCount(r, span))
 	if span != nil {

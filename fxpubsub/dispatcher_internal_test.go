@@ -104,6 +104,9 @@ func TestResultLineCallerAndOpaque(t *testing.T) {
 			m := &Message{MediaType: orderMT, MessageID: "m-1", ReceiptHandle: "rh-1", URI: "https://orders/1", Opaque: opaque, Content: &orderCreated{}}
 			hctx, r := d.Handle(context.Background(), m)
 			d.log(hctx, m, r, nil) // from the message
+			if hc := hctx.(*handlerContext); hc.opaqueBuilt.Load() && lowerKeys(opaque) {
+				t.Errorf("the result line built the handler's opaque map for %v; it encodes it from the message", opaque)
+			}
 			built := OpaqueFrom(hctx)
 			d.log(hctx, m, r, nil) // from the built map
 			entries := logs.TakeAll()
