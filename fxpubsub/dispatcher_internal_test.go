@@ -143,3 +143,19 @@ func TestResultLineCallerAndOpaque(t *testing.T) {
 		}
 	}
 }
+
+// Classifying a handler that returned nil allocates nothing (the errors.As targets, which escape,
+// are allocated only for an error).
+func TestClassifySuccessAllocs(t *testing.T) {
+	hr := noopOrderHandlers(t)
+	d := NewDispatcher(hr, DispatcherOptions{})
+	reg, _ := hr.Find(orderMT)
+	m := &Message{MediaType: orderMT, Content: &orderCreated{}}
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { _ = d.classify(ctx, m, reg, true, 1) }); n != 0 {
+		t.Errorf("classify allocates %v times for a handler that succeeded", n)
+	}
+	if r := d.classify(ctx, m, reg, true, 1); r.Type != Succeeded {
+		t.Errorf("got %v", r.Type)
+	}
+}
