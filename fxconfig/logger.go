@@ -15,6 +15,12 @@ import (
 // NewLogger builds the application logger: JSON with zap's production
 // encoder normally, zap's development console encoder when
 // [Metadata].Debug. The level comes from logging.level. It writes to stderr.
+//
+// The JSON logger buffers its output (see [Config].FlushInterval): a line
+// is written within logging.flush_interval (100 ms), a warn or error line at
+// once with everything before it. Call Sync on the logger before the
+// process exits ([Module] does when the app stops); lines of the last
+// interval are lost if the process is killed outright.
 func NewLogger(s *Settings) (*zap.Logger, error) {
 	return NewLoggerTo(s, zapcore.Lock(os.Stderr))
 }
@@ -31,15 +37,18 @@ func NewLoggerTo(s *Settings, out zapcore.WriteSyncer) (*zap.Logger, error) {
 		return nil, &FieldError{Key: "logging.level", Value: cfg.Level, Reason: err.Error()}
 	}
 	opts := []zap.Option{zap.AddCaller(), zap.ErrorOutput(zapcore.Lock(os.Stderr))}
-	var enc zapcore.Encoder
 	if s.Metadata().Debug {
-		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
+		enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
 		opts = append(opts, zap.Development(), zap.AddStacktrace(zapcore.WarnLevel))
-	} else {
-		enc = zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-		opts = append(opts, zap.AddStacktrace(zapcore.ErrorLevel))
+		return zap.New(zapcore.NewCore(enc, out, level), opts...), nil
 	}
-	return zap.New(zapcore.NewCore(enc, out, level), opts...), nil
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	opts = append(opts, zap.AddStacktrace(zapcore.ErrorLevel))
+	if cfg.FlushInterval == 0 {
+		return zap.New(zapcore.NewCore(enc, out, level), opts...), nil
+	}
+	buf := newBufferedOutput(out, cfg.FlushInterval)
+	return zap.New(&flushCore{Core: zapcore.NewCore(enc, buf, level), out: buf}, opts...), nil
 }
 
 func parseLevel(s string) (zapcore.Level, error) {

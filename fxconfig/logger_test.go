@@ -73,6 +73,9 @@ func TestLoggerEncoder(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.Info("hello", zap.String("k", "v"))
+		if err := l.Sync(); err != nil { // the JSON logger buffers
+			t.Fatal(err)
+		}
 		var entry map[string]any
 		if err := json.Unmarshal(buf.Bytes(), &entry); err != nil {
 			t.Fatalf("not JSON: %q: %v", buf.String(), err)

@@ -139,7 +139,7 @@ type messageHead struct {
 // a *DecodeError wrapping *UnknownMediaTypeError, with the media type and opaque data still set in
 // the returned Decoded so a caller can ignore it knowingly.
 func (r *SchemaRegistry) Decode(body []byte) (Decoded, error) {
-	h, ok := scanHead(body)
+	h, ok := scanHeadIn(body, r)
 	if !ok {
 		var err error
 		if h, err = decodeHead(body); err != nil {

@@ -162,10 +162,26 @@ func (c *Consumer) receive(ctx context.Context, limit int, s Settler, wait time.
 		msgs[i] = c.decoder.decode(ctx, Record{
 			MessageID: aws.ToString(raw.MessageId), ReceiptHandle: aws.ToString(raw.ReceiptHandle),
 			Body: []byte(aws.ToString(raw.Body)), Attributes: raw.Attributes,
-			MessageAttributes: stringAttributes(raw.MessageAttributes),
+			MessageAttributes: sizeAttributes(raw.MessageAttributes),
 		}, s, lazy)
 	}
 	return msgs, nil
+}
+
+// sizeAttributes returns the large-payload size attributes among attrs, the only message
+// attributes a Record's reader looks at, or nil when there are none: a server that sends
+// attributes nobody asked for (fauxqs sends them all) costs no map per message.
+func sizeAttributes(attrs map[string]sqstypes.MessageAttributeValue) map[string]string {
+	var out map[string]string
+	for _, name := range sizeAttributeNames {
+		if v, ok := attrs[name]; ok && v.StringValue != nil {
+			if out == nil {
+				out = make(map[string]string, 1)
+			}
+			out[name] = *v.StringValue
+		}
+	}
+	return out
 }
 
 // callSettler settles the messages of [Consumer.Consume] with one SQS call each.

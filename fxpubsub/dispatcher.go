@@ -312,22 +312,29 @@ func (d *Dispatcher) Handle(ctx context.Context, m *Message) (context.Context, R
 }
 
 func (d *Dispatcher) classify(ctx context.Context, m *Message, reg Registration, found bool, ttl int) Result {
-	var unknown *UnknownMediaTypeError
 	switch {
 	case d.opts.EnableTTL && ttl <= 0:
 		return Result{Type: Expired, Reason: "message ttl expired", Err: &TTLExpired{Reason: "hop ttl reached 0"}}
 	case d.opts.MaxAttempts > 0 && m.ReceiveCount > d.opts.MaxAttempts:
 		return Result{Type: Skipped, Reason: fmt.Sprintf("message exceeded maximum of %d processing attempts", d.opts.MaxAttempts),
 			Extra: map[string]any{"max": d.opts.MaxAttempts}}
-	case m.Err != nil && errors.As(m.Err, &unknown):
+	case m.Err != nil && isUnknownMediaType(m.Err):
 		return Result{Type: Ignored, Reason: "no schema registered for media type " + m.MediaType}
 	case m.Err != nil:
 		return Result{Type: Failed, Err: m.Err, Reason: "message could not be decoded"}
 	case !found:
 		return Result{Type: Ignored, Reason: "no handler registered for " + m.MediaType}
 	}
-	r := Result{Handler: reg.Name}
-	err := callHandler(ctx, reg, m.Content)
+	r := Result{Handler: reg.Name, Type: Succeeded}
+	if err := callHandler(ctx, reg, m.Content); err != nil {
+		classifyError(&r, err)
+	}
+	return r
+}
+
+// classifyError sets r from a handler's error. It is a function of its own so that the targets
+// of errors.As, which escape to the heap, are allocated only when a handler returned an error.
+func classifyError(r *Result, err error) {
 	var (
 		nack   *Nack
 		skip   *SkipMessage
@@ -335,8 +342,6 @@ func (d *Dispatcher) classify(ctx context.Context, m *Message, reg Registration,
 		ttlErr *TTLExpired
 	)
 	switch {
-	case err == nil:
-		r.Type = Succeeded
 	case errors.As(err, &nack):
 		r.Type, r.Err, r.Reason, r.Extra, r.Retry = Retried, err, nack.Reason, nack.Extra, nack.Timeout
 	case errors.As(err, &skip):
@@ -348,7 +353,12 @@ func (d *Dispatcher) classify(ctx context.Context, m *Message, reg Registration,
 	default:
 		r.Type, r.Err = Failed, err
 	}
-	return r
+}
+
+// isUnknownMediaType reports whether err is or wraps an *UnknownMediaTypeError.
+func isUnknownMediaType(err error) bool {
+	var unknown *UnknownMediaTypeError
+	return errors.As(err, &unknown)
 }
 
 // callHandler runs the handler, turning a panic into a *PanicError.
@@ -434,9 +444,11 @@ func (d *Dispatcher) log(ctx context.Context, m *Message, r Result, span trace.S
 		d.callerOnce.Do(func() { d.caller = zapcore.NewEntryCaller(runtime.Caller(0)) }) // the result line's caller: here
 		ce.Caller = d.caller
 	}
-	var opaque zapcore.ObjectMarshaler = opaqueFields(OpaqueFrom(ctx))
+	var opaque zapcore.ObjectMarshaler
 	if hc, ok := ctx.(*handlerContext); ok {
-		opaque = hc
+		opaque = hc // encodes the opaque data without building the handler's map
+	} else {
+		opaque = opaqueFields(OpaqueFrom(ctx))
 	}
 	fields := make([]zap.Field, 0, logFieldCount(r, span))
 	if span != nil {

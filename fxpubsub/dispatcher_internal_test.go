@@ -104,6 +104,9 @@ func TestResultLineCallerAndOpaque(t *testing.T) {
 			m := &Message{MediaType: orderMT, MessageID: "m-1", ReceiptHandle: "rh-1", URI: "https://orders/1", Opaque: opaque, Content: &orderCreated{}}
 			hctx, r := d.Handle(context.Background(), m)
 			d.log(hctx, m, r, nil) // from the message
+			if hc := hctx.(*handlerContext); hc.opaqueBuilt.Load() && lowerKeys(opaque) {
+				t.Errorf("the result line built the handler's opaque map for %v; it encodes it from the message", opaque)
+			}
 			built := OpaqueFrom(hctx)
 			d.log(hctx, m, r, nil) // from the built map
 			entries := logs.TakeAll()
@@ -138,5 +141,21 @@ func TestResultLineCallerAndOpaque(t *testing.T) {
 				t.Errorf("built opaque %v lacks the library's keys", built)
 			}
 		}
+	}
+}
+
+// Classifying a handler that returned nil allocates nothing (the errors.As targets, which escape,
+// are allocated only for an error).
+func TestClassifySuccessAllocs(t *testing.T) {
+	hr := noopOrderHandlers(t)
+	d := NewDispatcher(hr, DispatcherOptions{})
+	reg, _ := hr.Find(orderMT)
+	m := &Message{MediaType: orderMT, Content: &orderCreated{}}
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(100, func() { _ = d.classify(ctx, m, reg, true, 1) }); n != 0 {
+		t.Errorf("classify allocates %v times for a handler that succeeded", n)
+	}
+	if r := d.classify(ctx, m, reg, true, 1); r.Type != Succeeded {
+		t.Errorf("got %v", r.Type)
 	}
 }

@@ -92,7 +92,7 @@ func FuzzScanHead(f *testing.F) {
 	}
 	reg := fuzzRegistry(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		h, ok := scanHead(body)
+		h, ok := scanHeadIn(body, reg) // with the registry: registered media types are interned
 		if !ok {
 			return // declined: encoding/json decides
 		}

@@ -24,6 +24,12 @@ type head struct {
 // ours only case-insensitively (encoding/json matches field names that way), a repeated opaqueData
 // (encoding/json merges the objects).
 func scanHead(b []byte) (h head, ok bool) {
+	return scanHeadIn(b, nil)
+}
+
+// scanHeadIn is scanHead taking a media type registered in r (which may be nil) as the
+// registered string instead of allocating a new one.
+func scanHeadIn(b []byte, r *SchemaRegistry) (h head, ok bool) {
 	seenOpaque := false
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -61,7 +67,7 @@ func scanHead(b []byte) (h head, ok bool) {
 			if val[0] != '"' {
 				return h, false
 			}
-			if h.mediaType, ok = unquote(val); !ok {
+			if h.mediaType, ok = r.unquoteMediaType(val); !ok {
 				return h, false
 			}
 			h.hasMediaType = true
@@ -126,7 +132,7 @@ func scanOpaque(b []byte) (Opaque, bool) {
 		if i, ok = skipString(b, i); !ok {
 			return nil, false
 		}
-		key, ok := unquote(b[ks:i])
+		key, ok := unquoteOpaqueKey(b[ks:i])
 		if !ok {
 			return nil, false
 		}
@@ -275,6 +281,34 @@ func hasEscape(s []byte) bool {
 		}
 	}
 	return false
+}
+
+// unquoteOpaqueKey is unquote for an opaqueData key: the keys the library itself writes are
+// returned as constants, without allocating them for every message.
+func unquoteOpaqueKey(tok []byte) (string, bool) {
+	switch string(tok[1 : len(tok)-1]) { // compared in place, not converted
+	case OpaqueRequestID:
+		return OpaqueRequestID, true
+	case OpaquePublished:
+		return OpaquePublished, true
+	case OpaqueTTL:
+		return OpaqueTTL, true
+	case OpaqueRequestUser:
+		return OpaqueRequestUser, true
+	}
+	return unquote(tok)
+}
+
+// unquoteMediaType is unquote for the mediaType token: a media type registered in r (which may
+// be nil) exactly as written is returned as the registered string instead of a new one.
+func (r *SchemaRegistry) unquoteMediaType(tok []byte) (string, bool) {
+	if r != nil {
+		inner := tok[1 : len(tok)-1]
+		if s, ok := r.exact[string(inner)]; ok && s.mediaType == string(inner) && !hasEscape(inner) && utf8.Valid(inner) {
+			return s.mediaType, true
+		}
+	}
+	return unquote(tok)
 }
 
 // unquote decodes a JSON string token; the fast path needs no escapes and valid UTF-8.

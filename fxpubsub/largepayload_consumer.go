@@ -145,20 +145,6 @@ func sqsPayloadSize(attrs map[string]string) (int64, bool, error) {
 	return -1, false, nil
 }
 
-// stringAttributes turns SQS message attributes into the string values of a [Record].
-func stringAttributes(attrs map[string]sqstypes.MessageAttributeValue) map[string]string {
-	if len(attrs) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(attrs))
-	for name, v := range attrs {
-		if v.StringValue != nil {
-			out[name] = *v.StringValue
-		}
-	}
-	return out
-}
-
 // envelopePayloadSize reads the size from an SNS envelope's MessageAttributes: size -1 when
 // absent.
 func envelopePayloadSize(body []byte) (int64, bool, error) {

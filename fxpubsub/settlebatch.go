@@ -30,6 +30,7 @@ func (k settleKind) String() string {
 }
 
 type settleEntry struct {
+	id            string // the entry's Id in the batch call under way (its index)
 	messageID     string
 	receiptHandle string
 	visibility    int32
@@ -194,10 +195,15 @@ func (b *settleBatcher) call(ctx context.Context, batch []settleEntry, last bool
 		failed []sqstypes.BatchResultErrorEntry
 		err    error
 	)
+	// The request points into batch (which this call owns) for Ids and receipt handles instead
+	// of allocating two strings per entry.
+	for i := range batch {
+		batch[i].id = strconv.Itoa(i)
+	}
 	if b.kind == settleDelete {
 		entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(batch))
-		for i, e := range batch {
-			entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(e.receiptHandle)}
+		for i := range batch {
+			entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: &batch[i].id, ReceiptHandle: &batch[i].receiptHandle}
 		}
 		var out *sqs.DeleteMessageBatchOutput
 		out, err = b.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(b.queueURL), Entries: entries})
@@ -206,8 +212,8 @@ func (b *settleBatcher) call(ctx context.Context, batch []settleEntry, last bool
 		}
 	} else {
 		entries := make([]sqstypes.ChangeMessageVisibilityBatchRequestEntry, len(batch))
-		for i, e := range batch {
-			entries[i] = sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(e.receiptHandle), VisibilityTimeout: e.visibility}
+		for i := range batch {
+			entries[i] = sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: &batch[i].id, ReceiptHandle: &batch[i].receiptHandle, VisibilityTimeout: batch[i].visibility}
 		}
 		var out *sqs.ChangeMessageVisibilityBatchOutput
 		out, err = b.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(b.queueURL), Entries: entries})
