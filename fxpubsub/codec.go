@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 )
 
 var errMissingMediaType = errors.New("missing mediaType")
@@ -38,24 +39,67 @@ func (r *SchemaRegistry) Encode(mediaType string, content any, fields map[string
 	if len(inner) < 2 || inner[0] != '{' {
 		return nil, fmt.Errorf("encode %q content: schema type %v does not encode to a JSON object", mediaType, schema.typ)
 	}
-	opaqueJSON, err := json.Marshal(opaque)
-	if err != nil {
-		return nil, fmt.Errorf("encode %q opaque data: %w", mediaType, err)
-	}
-	mt, _ := json.Marshal(mediaType)
 	body := inner[1 : len(inner)-1]
-	out := make([]byte, 0, len(inner)+len(mt)+len(opaqueJSON)+32)
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = nil
+	}
+	// One buffer, sized for the usual case (nothing to escape): the opaque object is written
+	// straight into it.
+	size := len(`{"mediaType":,"opaqueData":}`) + len(mediaType) + 2 + len(body) + 1 + opaque.jsonSizeHint()
+	out := make([]byte, 0, size)
 	out = append(out, `{"mediaType":`...)
-	out = append(out, mt...)
-	if len(bytes.TrimSpace(body)) > 0 {
+	out = appendJSONString(out, mediaType)
+	if body != nil {
 		out = append(out, ',')
 		out = append(out, body...)
 	}
 	out = append(out, `,"opaqueData":`...)
-	out = append(out, opaqueJSON...)
-	out = append(out, '}')
-	return out, nil
+	if out, err = opaque.appendJSON(out); err != nil {
+		return nil, fmt.Errorf("encode %q opaque data: %w", mediaType, err)
+	}
+	return append(out, '}'), nil
 }
+
+// appendJSONString appends s as a JSON string, byte for byte as encoding/json writes it: <, > and
+// & escaped (\u003c, \u003e, \u0026), U+2028 and U+2029 escaped, invalid UTF-8 as \ufffd. A string
+// with nothing to escape, the usual case, is copied without allocating; any other is left to
+// encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !jsonPlain[c] {
+				return appendJSONStringEscaped(b, s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			return appendJSONStringEscaped(b, s)
+		}
+		i += size
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendJSONStringEscaped(b []byte, s string) []byte {
+	enc, _ := json.Marshal(s) // a string always marshals
+	return append(b, enc...)
+}
+
+// jsonPlain holds the ASCII bytes encoding/json writes unescaped in a string (with HTML escaping on,
+// as json.Marshal has it).
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ { // 0x7f (DEL) included
+		t[c] = true
+	}
+	for _, c := range `"\\<>&` {
+		t[c] = false
+	}
+	return t
+}()
 
 // contentValue returns a pointer to a value of the schema's type built from content and fields.
 func (r *SchemaRegistry) contentValue(schema *Schema, mediaType string, content any, fields map[string]any) (any, error) {

@@ -1,8 +1,11 @@
 package fxpubsub
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,6 +79,158 @@ func TestEncodeWireFormat(t *testing.T) {
 		}
 		jsonEqual(t, got, `{"mediaType":"`+Created("foo")+`","uri":"u","opaqueData":{}}`)
 	})
+}
+
+// trickyStrings need every kind of escaping encoding/json does, or look as if they might.
+var trickyStrings = []string{
+	"", "plain", "x-request-id", "1795775410.021493",
+	"<script>alert(1)</script>", "a&b", "a\"b\\c/d", "\b\f\n\r\t", "\x00\x01\x1f\x7f", " spaces ",
+	"é ü 日本 🎉", "\u2028", "\u2029", "a\u2028b\u2029c", "\u2027\u202a", "\ufffd",
+	"\xff", "\xfe\xff", "a\xc3", "\xe2\x80", "\xe2\x80\xa8\xe2", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf",
+	strings.Repeat("long ", 200) + "<",
+}
+
+// trickyOpaque holds values of every kind an Opaque carries, under tricky keys too.
+func trickyOpaque() Opaque {
+	o := Opaque{
+		"raw-int": json.RawMessage(`123`), "raw-float": json.RawMessage(`-0.5e-3`), "raw-big": json.RawMessage(`1e400`),
+		"raw-bool": json.RawMessage(`true`), "raw-null": json.RawMessage(`null`), "raw-nil": json.RawMessage(nil),
+		"raw-string": json.RawMessage(`"text"`), "raw-html": json.RawMessage(`"<a href=\"x\">&</a>"`),
+		"raw-space": json.RawMessage(" { \"a\" : [ 1 , 2.50 , {\"c\" :null} ] }\n"), "raw-space-in-string": json.RawMessage(`{"a":"b c"}`),
+		"raw-sep": json.RawMessage(`"` + "\u2028\u2029" + `"`), "raw-escaped-sep": json.RawMessage(`"\u2028"`),
+		"raw-invalid-utf8": json.RawMessage("\"\xff\""), "raw-nested": json.RawMessage(`{"z":{"y":[[],{}]},"a":"\u003c"}`),
+		"int": 5, "float": 1.5, "bool": false, "nil": nil, "slice": []string{"<a>", "\u2028"}, "bytes": []byte("hi"),
+		"map": map[string]any{"b": 1, "a": "<"}, "number": json.Number("12.50"), "nil-pointer": (*int)(nil),
+		"struct": struct {
+			A string `json:"a"`
+			B int
+		}{"&", 2},
+		"nested-opaque": Opaque{"z": "<", "a": json.RawMessage(" 1 ")},
+	}
+	for i, s := range trickyStrings {
+		o[fmt.Sprintf("s%02d", i)] = s
+		o[s] = i
+	}
+	return o
+}
+
+// referenceEncode is Encode's assembly before it wrote the opaque object itself: encoding/json
+// for the content, the media type and the opaque data as a map[string]any.
+func referenceEncode(t *testing.T, mediaType string, content any, opaque Opaque) []byte {
+	t.Helper()
+	inner, err := json.Marshal(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, _ := json.Marshal(mediaType)
+	op := []byte("{}")
+	if opaque != nil {
+		if op, err = json.Marshal(map[string]any(opaque)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := append([]byte(`{"mediaType":`), mt...)
+	if body := inner[1 : len(inner)-1]; len(body) > 0 {
+		out = append(append(out, ','), body...)
+	}
+	out = append(append(out, `,"opaqueData":`...), op...)
+	return append(out, '}')
+}
+
+// Encode writes the opaque object (and the media type) itself: its bytes must be encoding/json's,
+// escaping, key order and compaction included.
+func TestEncodeOpaqueBytesUnchanged(t *testing.T) {
+	r := newTestRegistry(t, SchemaFor[orderCreated](orderMT), SchemaFor[map[string]any]("application/vnd.x.created.*"))
+	content := &orderCreated{URI: "https://o/1", OrderID: "7", Amount: 2.5}
+	opaques := map[string]Opaque{"nil": nil, "empty": {}, "one": {"x-request-id": "r1"}, "tricky": trickyOpaque()}
+	for i, s := range trickyStrings {
+		opaques[fmt.Sprintf("string %d", i)] = Opaque{"k": s, s: "v"}
+	}
+	for name, o := range opaques {
+		t.Run(name, func(t *testing.T) {
+			got, err := r.Encode(orderMT, content, nil, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := referenceEncode(t, orderMT, content, o); !bytes.Equal(got, want) {
+				t.Fatalf("Encode wrote\n%s\nencoding/json writes\n%s", got, want)
+			}
+			if got, err := o.appendJSON([]byte("prefix")); err != nil || !bytes.HasPrefix(got, []byte("prefix")) {
+				t.Fatalf("appendJSON does not append: %q, %v", got, err)
+			}
+		})
+	}
+	t.Run("media types", func(t *testing.T) {
+		for _, s := range []string{"application/vnd.x.created.a_b", "application/vnd.x.created.<&>"} {
+			got, err := r.Encode(s, map[string]any{"uri": s}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := referenceEncode(t, s, map[string]any{"uri": s}, nil); !bytes.Equal(got, want) {
+				t.Fatalf("Encode wrote\n%s\nencoding/json writes\n%s", got, want)
+			}
+		}
+	})
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range trickyStrings {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json writes %s", s, got[1:], want)
+		}
+	}
+	buf := make([]byte, 0, 64)
+	if n := testing.AllocsPerRun(100, func() { buf = appendJSONString(buf[:0], "x-request-id é 日本") }); n != 0 {
+		t.Errorf("appendJSONString allocates %v times for a string with nothing to escape", n)
+	}
+}
+
+// An opaque value that does not encode fails the encode with the key named; whatever else the
+// opaque data holds does not change that.
+func TestEncodeOpaqueErrors(t *testing.T) {
+	r := newTestRegistry(t, SchemaFor[orderCreated](orderMT))
+	content := &orderCreated{URI: "https://o/1", OrderID: "7"}
+	for _, tt := range []struct {
+		name  string
+		value any
+		want  string
+	}{
+		{"channel", make(chan int), `json: unsupported type: chan int`},
+		{"NaN", math.NaN(), `json: unsupported value: NaN`},
+		{"invalid raw", json.RawMessage(`{"a":`), `json: error calling MarshalJSON for type json.RawMessage: unexpected end of JSON input`},
+		{"empty raw", json.RawMessage{}, `json: error calling MarshalJSON for type json.RawMessage: unexpected end of JSON input`},
+		{"two values", json.RawMessage(`1 2`), `json: error calling MarshalJSON for type json.RawMessage: invalid character '2' after top-level value`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Encode(orderMT, content, nil, Opaque{"a": "ok", "bad<": tt.value, "z": json.RawMessage("1")})
+			want := `encode "` + orderMT + `" opaque data: opaque "bad<": ` + tt.want
+			if err == nil || err.Error() != want {
+				t.Fatalf("error %v\nwant     %s", err, want)
+			}
+			if _, jerr := json.Marshal(map[string]any{"k": tt.value}); jerr == nil {
+				t.Fatal("encoding/json encodes the value: the case tests nothing")
+			}
+		})
+	}
+}
+
+// The wire bytes of a typical message, exactly.
+func TestEncodeWireBytes(t *testing.T) {
+	r := newTestRegistry(t, SchemaFor[orderCreated](orderMT))
+	got, err := r.Encode(orderMT, orderCreated{URI: "https://orders.internal/api/v1/order/7d1c?a=1&b=2", OrderID: "7d1c", Amount: 3},
+		nil, Opaque{"x-request-id": "4f3e<1>", "x-request-ttl": "30", "x-request-published": "1700000000.123456",
+			"n": json.RawMessage("1e400"), "o": json.RawMessage(`{"a": [1, " "]}`), "handler": "Orders Handler é"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"mediaType":"application/vnd.globality.pubsub._.created.order",` +
+		`"uri":"https://orders.internal/api/v1/order/7d1c?a=1\u0026b=2","order_id":"7d1c","amount":3,` +
+		`"opaqueData":{"handler":"Orders\u2028Handler é","n":1e400,"o":{"a":[1,"\u2028"]},` +
+		`"x-request-id":"4f3e\u003c1\u003e","x-request-published":"1700000000.123456","x-request-ttl":"30"}}`
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
 }
 
 func TestEncodeConventionSchemas(t *testing.T) {

@@ -51,6 +51,7 @@ var bodySeeds = []string{
 	`{"mediaType":"x","URI":"https://o/1"}`,
 	`{"mediaType":"x","urı":"dotless i folds to I in encoding/json"}`,
 	`{"mediaType":"x","OPAQUEDATA":{"k":"v"}}`,
+	"{\"mediaType\":\"x\",\"opaqueData\":{\"o\":{\"a\":\"<&>\u2028\"},\"s\":\"<\\u2029\\u003e\",\"w\": [ 1 , \"a b\" ] ,\"h\":[\"<&>\"],\"u\":[\"\u2028\"],\"k\xff\":\"\xfe\"}}",
 	`{"mediaType":"x","opaqueDat\u0061":{"k":"v"}}`,
 	`{"media\u0054ype":"y","mediaType":"x"}`,
 	`{"mediaType":"x","mediaType":null}`,
@@ -114,14 +115,19 @@ func FuzzScanHead(f *testing.F) {
 
 // FuzzDecode checks SchemaRegistry.Decode: no panics, typed errors, never a success on invalid
 // JSON, content of the schema's type, and the same answer every time (at-least-once delivery
-// decodes a message again on redelivery).
+// decodes a message again on redelivery). What it decodes as opaque data encodes again to
+// encoding/json's bytes, and so does the body as a JSON string (the encoder's own writers).
 func FuzzDecode(f *testing.F) {
 	for _, s := range bodySeeds {
 		f.Add([]byte(s))
 	}
 	reg := fuzzRegistry(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		checkJSONWriters(t, body)
 		d, err := reg.Decode(body)
+		if d.Opaque != nil {
+			checkOpaqueReencodes(t, body, d.Opaque)
+		}
 		for range 8 { // map iteration order differs run to run: a dependence on it shows
 			d2, err2 := reg.Decode(body)
 			if fmt.Sprint(err) != fmt.Sprint(err2) || !reflect.DeepEqual(d, d2) {
@@ -155,6 +161,29 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkJSONWriters: appendJSONString writes any string, the body as one included, as
+// encoding/json does.
+func checkJSONWriters(t *testing.T, body []byte) {
+	t.Helper()
+	want, _ := json.Marshal(string(body))
+	if got := appendJSONString(nil, string(body)); !bytes.Equal(got, want) {
+		t.Fatalf("appendJSONString(%q) = %s, encoding/json writes %s", body, got, want)
+	}
+}
+
+// checkOpaqueReencodes: decoded opaque data encodes to encoding/json's bytes for the same map.
+func checkOpaqueReencodes(t *testing.T, body []byte, o Opaque) {
+	t.Helper()
+	want, err := json.Marshal(map[string]any(o))
+	if err != nil {
+		t.Fatalf("decoded opaque of %q does not encode with encoding/json: %v", body, err)
+	}
+	got, err := o.appendJSON(nil)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("opaque decoded from %q encodes to\n%s (%v)\nencoding/json writes\n%s", body, got, err, want)
+	}
 }
 
 // sameOpaque compares decoded opaque data; nil and empty are the same.

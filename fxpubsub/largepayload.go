@@ -68,11 +68,6 @@ func (p PayloadPointer) Body() string {
 	return string(b)
 }
 
-func appendJSONString(b []byte, s string) []byte {
-	enc, _ := json.Marshal(s) // a string always marshals
-	return append(b, enc...)
-}
-
 // PayloadError reports a large-message pointer or payload that cannot be used. Op says what
 // failed (see the Payload* constants); Pointer is the pointer when it was read; Err is the cause.
 // Consumers see it (inside a *DecodeError) as a FAILED message, retried with backoff; producers

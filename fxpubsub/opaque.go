@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -139,6 +140,90 @@ func (o Opaque) MarshalJSON() ([]byte, error) {
 		return []byte("{}"), nil
 	}
 	return json.Marshal(map[string]any(o))
+}
+
+// appendJSON appends o as a JSON object, byte for byte what encoding/json writes for the
+// map[string]any: keys sorted, strings HTML-escaped as [appendJSONString] does, a json.RawMessage
+// compacted and HTML-escaped (copied as is when it is already so, the usual case), any other value
+// as json.Marshal writes it. A nil o is {}. An error names the key whose value does not encode.
+func (o Opaque) appendJSON(b []byte) ([]byte, error) {
+	var stack [16]opaqueEntry // typical opaque data fits: no allocation to sort the keys
+	entries := stack[:0]
+	for k, v := range o {
+		entries = append(entries, opaqueEntry{k, v})
+	}
+	slices.SortFunc(entries, func(x, y opaqueEntry) int { return strings.Compare(x.key, y.key) })
+	b = append(b, '{')
+	for i, e := range entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, e.key)
+		b = append(b, ':')
+		var err error
+		if b, err = appendOpaqueValue(b, e.value); err != nil {
+			return nil, fmt.Errorf("opaque %q: %w", e.key, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+type opaqueEntry struct {
+	key   string
+	value any
+}
+
+// jsonSizeHint is the length of o's JSON when nothing needs escaping (a guess for values that are
+// neither strings nor json.RawMessage), to size a buffer once.
+func (o Opaque) jsonSizeHint() int {
+	n := 2
+	for k, v := range o {
+		n += len(k) + 4 // quotes, colon, comma
+		switch x := v.(type) {
+		case string:
+			n += len(x) + 2
+		case json.RawMessage:
+			n += max(len(x), len("null"))
+		default:
+			n += 16
+		}
+	}
+	return n
+}
+
+// appendOpaqueValue appends one opaque value as encoding/json writes it inside a map[string]any.
+func appendOpaqueValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendJSONString(b, x), nil
+	case json.RawMessage:
+		if x == nil {
+			return append(b, "null"...), nil // what RawMessage.MarshalJSON says for nil
+		}
+		if plainJSON(x) {
+			return append(b, x...), nil
+		}
+	case nil:
+		return append(b, "null"...), nil
+	}
+	raw, err := json.Marshal(v) // also what compacts and HTML-escapes an untidy json.RawMessage
+	if err != nil {
+		return nil, err
+	}
+	return append(b, raw...), nil
+}
+
+// plainJSON reports whether raw is valid JSON that encoding/json would write unchanged: nothing for
+// compaction to drop (no whitespace at all, even inside strings, to keep the check simple) and
+// nothing for HTML escaping (<, >, &, or the lead byte of U+2028 and U+2029).
+func plainJSON(raw []byte) bool {
+	for _, c := range raw {
+		switch c {
+		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
+			return false
+		}
+	}
+	return json.Valid(raw)
 }
 
 // UnmarshalJSON decodes a JSON object keeping keys exactly and values with their JSON types
