@@ -53,6 +53,7 @@ budget() {
     FuzzMediaTypes) echo 35000x ;;
     FuzzTopicMap) echo 40000x ;;
     FuzzParsePayloadPointer) echo 50000x ;;
+    FuzzURLRule) echo 50000x ;;
     *)
       echo "fuzz.sh: warning: $1 has no budget in scripts/fuzz.sh; using $DEFAULT_BUDGET (add one)" >&2
       echo "$DEFAULT_BUDGET"
