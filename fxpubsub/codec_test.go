@@ -115,7 +115,7 @@ func trickyOpaque() Opaque {
 }
 
 // referenceEncode is Encode's assembly before it wrote the opaque object itself: encoding/json
-// for the content, the media type and the opaque data as a map[string]any.
+// for the content, the media type and the opaque data as a map[string]any (nil as {}).
 func referenceEncode(t *testing.T, mediaType string, content any, opaque Opaque) []byte {
 	t.Helper()
 	inner, err := json.Marshal(content)
@@ -125,7 +125,7 @@ func referenceEncode(t *testing.T, mediaType string, content any, opaque Opaque)
 	mt, _ := json.Marshal(mediaType)
 	op := []byte("{}")
 	if opaque != nil {
-		if op, err = json.Marshal(map[string]any(opaque)); err != nil {
+		if op, err = json.Marshal(asMaps(opaque)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,6 +135,19 @@ func referenceEncode(t *testing.T, mediaType string, content any, opaque Opaque)
 	}
 	out = append(append(out, `,"opaqueData":`...), op...)
 	return append(out, '}')
+}
+
+// asMaps is o as a map[string]any, an Opaque inside it too, for encoding/json to encode without
+// Opaque.MarshalJSON.
+func asMaps(o Opaque) map[string]any {
+	m := make(map[string]any, len(o))
+	for k, v := range o {
+		if inner, ok := v.(Opaque); ok {
+			v = asMaps(inner) // a nil Opaque is {} too
+		}
+		m[k] = v
+	}
+	return m
 }
 
 // Encode writes the opaque object (and the media type) itself: its bytes must be encoding/json's,

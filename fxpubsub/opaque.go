@@ -134,12 +134,11 @@ func (o Opaque) Merge(other Opaque) {
 	}
 }
 
-// MarshalJSON encodes o as a JSON object; a nil Opaque is {} (never null on the wire).
+// MarshalJSON encodes o as a JSON object, as encoding/json encodes a map[string]any (keys sorted,
+// strings HTML-escaped); a nil Opaque is {} (never null on the wire). An error names the key whose
+// value does not encode.
 func (o Opaque) MarshalJSON() ([]byte, error) {
-	if o == nil {
-		return []byte("{}"), nil
-	}
-	return json.Marshal(map[string]any(o))
+	return o.appendJSON(make([]byte, 0, o.jsonSizeHint()))
 }
 
 // appendJSON appends o as a JSON object, byte for byte what encoding/json writes for the

@@ -111,6 +111,29 @@ func TestOpaqueAccessors(t *testing.T) {
 	}
 }
 
+// MarshalJSON writes what encoding/json writes for the same map, inside other values too (where
+// encoding/json compacts and HTML-escapes it again); nil is {}; a value that does not encode names
+// its key.
+func TestOpaqueMarshalJSON(t *testing.T) {
+	for name, o := range map[string]Opaque{"nil": nil, "empty": {}, "tricky": trickyOpaque()} {
+		t.Run(name, func(t *testing.T) {
+			want, _ := json.Marshal(asMaps(o))
+			got, err := o.MarshalJSON()
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("MarshalJSON = %s, %v\nencoding/json writes %s", got, err, want)
+			}
+			nested, err := json.Marshal(map[string]any{"o": o, "p": &o})
+			if want := `{"o":` + string(want) + `,"p":` + string(want) + `}`; err != nil || string(nested) != want {
+				t.Fatalf("nested: %s, %v\nwant %s", nested, err, want)
+			}
+		})
+	}
+	_, err := Opaque{"a": 1, "b": make(chan int)}.MarshalJSON()
+	if want := `opaque "b": json: unsupported type: chan int`; err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %s", err, want)
+	}
+}
+
 // Merging folds keys deterministically: the lower-case spelling wins over other spellings.
 func TestOpaqueMergeFoldsDeterministically(t *testing.T) {
 	for range 20 {
