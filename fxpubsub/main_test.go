@@ -18,7 +18,15 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, awstest.GoleakOptions()...) }
+// TestMain checks for leaked goroutines, and keeps the AWS SDK off the instance metadata service
+// (169.254.169.254, not loopback) also when the package runs outside scripts/test.sh: a test that
+// needs credentials sets them; a test of the metadata path points it at a loopback server.
+func TestMain(m *testing.M) {
+	if _, set := os.LookupEnv("AWS_EC2_METADATA_DISABLED"); !set {
+		_ = os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	}
+	goleak.VerifyTestMain(m, awstest.GoleakOptions()...)
+}
 
 // mainRun is one in-process run of fxpubsub.MainContext.
 type mainRun struct {
