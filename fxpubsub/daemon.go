@@ -201,16 +201,18 @@ func (d *Daemon) run() {
 		go d.worker()
 	}
 	d.health.init(d.opts.Receivers)
-	for i := range d.opts.Receivers {
-		d.receivers.Add(1)
-		go d.receive(i)
-	}
 	if d.consumer != nil && !d.opts.DisableHeartbeat && d.visibility > 0 {
 		d.background.Add(1)
 		go d.heartbeat()
 	}
+	// Logged before the receivers start, so that it comes before any result line (a short replay
+	// can be handled and end in the time it takes to write it).
 	d.opts.Logger.Info("consumer started", zap.String("queue_url", d.queueURL), zap.Int("receivers", d.opts.Receivers),
 		zap.Int("concurrency", d.opts.Concurrency), zap.Duration("visibility_timeout", d.visibility), zap.Strings("media_types", d.dispatcher.handlers.MediaTypes()))
+	for i := range d.opts.Receivers {
+		d.receivers.Add(1)
+		go d.receive(i)
+	}
 }
 
 func (d *Daemon) prepare(ctx context.Context) (string, error) {

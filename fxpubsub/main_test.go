@@ -1,6 +1,7 @@
 package fxpubsub_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,18 +13,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/internal/awstest"
 	"go.uber.org/fx"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
-// TestMain checks for leaked goroutines, and keeps the AWS SDK off the instance metadata service
-// (169.254.169.254, not loopback) also when the package runs outside scripts/test.sh: a test that
-// needs credentials sets them; a test of the metadata path points it at a loopback server.
+// TestMain checks for leaked goroutines. Outside scripts/test.sh it sets what that script exports
+// (where unset): a region, the emulators' dummy credentials, and the AWS SDK kept off the instance
+// metadata service (169.254.169.254, not loopback). Tests of missing credentials or of the metadata
+// path set their own (a loopback metadata server).
 func TestMain(m *testing.M) {
-	if _, set := os.LookupEnv("AWS_EC2_METADATA_DISABLED"); !set {
-		_ = os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for k, v := range map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		if _, set := os.LookupEnv(k); !set {
+			_ = os.Setenv(k, v)
+		}
 	}
 	goleak.VerifyTestMain(m, awstest.GoleakOptions()...)
 }
@@ -398,5 +407,36 @@ func TestMainNonexistentQueue(t *testing.T) {
 				t.Errorf("stderr %q does not say the queue does not exist", r.stderr)
 			}
 		})
+	}
+}
+
+// TestMainLogsStartBeforeResults: "consumer started" comes before any result line, also when a
+// short replay is handled at once.
+func TestMainLogsStartBeforeResults(t *testing.T) {
+	var out bytes.Buffer
+	var logger *zap.Logger
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := runMain(ctx, t, []string{"--stdin", "--testing"}, strings.Join(replayLines, "\n")+"\n",
+		fxpubsub.AsHandlerFunc(orderMT, func(context.Context, *orderCreated) error { return nil }),
+		// The shipped logger, writing to out instead of stderr.
+		fx.Decorate(func(s *fxconfig.Settings) (*zap.Logger, error) {
+			l, err := fxconfig.NewLoggerTo(s, zapcore.Lock(zapcore.AddSync(&out)))
+			logger = l
+			return l, err
+		}),
+	)
+	if r.code != fxpubsub.ExitOK {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	_ = logger.Sync()
+	log := out.String()
+	started := strings.Index(log, `"consumer started"`)
+	result := strings.Index(log, `"Result for media type: `)
+	if started < 0 || result < 0 {
+		t.Fatalf("want a start line and result lines; log:\n%s", log)
+	}
+	if result < started {
+		t.Errorf("a result line comes before \"consumer started\"; log:\n%s", log)
 	}
 }
