@@ -30,6 +30,12 @@ type LargePayloadConfig struct {
 	MaxFetchSize int64 `koanf:"max_fetch_size" validate:"min=0"`
 	// FetchTimeout bounds one fetch. Default 30s.
 	FetchTimeout time.Duration `koanf:"fetch_timeout" validate:"gte=0"`
+	// PartSize in bytes: a larger payload is uploaded as an S3 multipart upload in parts of this
+	// size, a smaller one with one PutObject. Default 8388608 (8 MiB); between 5 MiB and 5 GiB,
+	// S3's limits.
+	PartSize int64 `koanf:"part_size" validate:"min=0"`
+	// UploadConcurrency is how many parts of one multipart upload are sent at once. Default 4.
+	UploadConcurrency int `koanf:"upload_concurrency" validate:"min=0"`
 	// DeletePayloadOnAck deletes the object once its message is deleted. Default false: with SNS
 	// fan-out several queues read one object.
 	DeletePayloadOnAck bool `koanf:"delete_payload_on_ack"`
@@ -52,6 +58,7 @@ func (c LargePayloadConfig) storeOptions() PayloadStoreOptions {
 	return PayloadStoreOptions{
 		Bucket: c.Bucket, KeyPrefix: c.KeyPrefix, Threshold: c.Threshold, Always: c.Always, TrustedBuckets: c.TrustedBuckets,
 		MaxFetchSize: c.MaxFetchSize, FetchTimeout: c.FetchTimeout, DeleteOnAck: c.DeletePayloadOnAck,
+		PartSize: c.PartSize, UploadConcurrency: c.UploadConcurrency,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/microcosm-go/pubsub/fxconfig"
 	"github.com/microcosm-go/pubsub/fxpubsub"
 	"github.com/microcosm-go/pubsub/internal/awstest"
 )
@@ -165,7 +166,7 @@ func TestPayloadStorePartOptions(t *testing.T) {
 			t.Errorf("%+v: no error", o)
 			continue
 		}
-		if !strings.Contains(err.Error(), "part size") && !strings.Contains(err.Error(), "upload concurrency") {
+		if !strings.Contains(err.Error(), "large_payload.part_size") && !strings.Contains(err.Error(), "large_payload.upload_concurrency") {
 			t.Errorf("%+v: %v does not name the option", o, err)
 		}
 	}
@@ -175,5 +176,32 @@ func TestPayloadStorePartOptions(t *testing.T) {
 	}
 	if o := s.Options(); o.PartSize != fxpubsub.DefaultPartSize || o.UploadConcurrency != fxpubsub.DefaultUploadConcurrency {
 		t.Fatalf("defaults: part size %d, concurrency %d", o.PartSize, o.UploadConcurrency)
+	}
+}
+
+// Section large_payload sets the part size and upload concurrency; a part size S3 would refuse
+// is an error naming the key.
+func TestPayloadStoreFromConfigPartOptions(t *testing.T) {
+	tg := awstest.Memory(t)
+	settings, err := fxconfig.Load(fxconfig.Input{Name: "lp", Environ: []string{"LP__LARGE_PAYLOAD__UPLOAD_CONCURRENCY=2"}, Values: map[string]any{
+		"large_payload.bucket": "b", "large_payload.part_size": 6 << 20,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := fxpubsub.LoadConfig(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fxpubsub.NewPayloadStoreFromConfig(tg.S3, cfg.LargePayload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := s.Options(); o.PartSize != 6<<20 || o.UploadConcurrency != 2 {
+		t.Fatalf("part size %d, concurrency %d; want %d, 2", o.PartSize, o.UploadConcurrency, 6<<20)
+	}
+	_, err = fxpubsub.NewPayloadStoreFromConfig(tg.S3, fxpubsub.LargePayloadConfig{Bucket: "b", PartSize: 1 << 20})
+	if err == nil || !strings.Contains(err.Error(), "large_payload.part_size") || !strings.Contains(err.Error(), "1048576") {
+		t.Fatalf("part size 1 MiB: %v; want an error naming large_payload.part_size and the value", err)
 	}
 }

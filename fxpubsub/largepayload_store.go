@@ -98,13 +98,13 @@ func NewPayloadStore(client S3Client, opts PayloadStoreOptions) (*PayloadStore, 
 		opts.PartSize = DefaultPartSize
 	}
 	if opts.PartSize < MinPartSize || opts.PartSize > MaxPartSize {
-		return nil, fmt.Errorf("payload store: part size must be between %d and %d bytes, got %d", MinPartSize, MaxPartSize, opts.PartSize)
+		return nil, fmt.Errorf("large_payload.part_size: must be between %d and %d bytes (S3's part sizes), got %d", MinPartSize, MaxPartSize, opts.PartSize)
 	}
 	if opts.UploadConcurrency == 0 {
 		opts.UploadConcurrency = DefaultUploadConcurrency
 	}
 	if opts.UploadConcurrency < 0 {
-		return nil, fmt.Errorf("payload store: upload concurrency must be positive, got %d", opts.UploadConcurrency)
+		return nil, fmt.Errorf("large_payload.upload_concurrency: must be positive, got %d", opts.UploadConcurrency)
 	}
 	if opts.FetchTimeout == 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
