@@ -67,6 +67,7 @@ done
 for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkPublishConsumeFauxqs$' 1x; done
 for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkInFlight1000/memory$' 1x; run 'BenchmarkInFlight1000/fauxqs$' 1x; done
 for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkPublishConsumeMemory$' 100000x; done
+for _ in $(seq 1 "$ROUNDS"); do run 'BenchmarkResultLine' 300000x; done
 
 # ---- publish table (issue 13, goal 2) -------------------------------------------------------
 # BenchmarkPublishFauxqs: the hand-tuned PublishBatch loop beside Produce from 8 and 64 goroutines
