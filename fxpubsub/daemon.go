@@ -196,9 +196,9 @@ func (d *Daemon) run() {
 		d.changes = newSettleBatcher(settleVisibility, d.consumer.client, d.queueURL, d.opts.FlushInterval, d.opts.MaxBatchCalls, d.opts.MaxAttempts, d.opts.Logger)
 		d.src = d.consumer.Source(batchSettler{d})
 	}
-	for range d.opts.Concurrency {
+	for i := range d.opts.Concurrency {
 		d.workers.Add(1)
-		go d.worker()
+		go d.worker(i < pinnedWorkers)
 	}
 	d.health.init(d.opts.Receivers)
 	if d.consumer != nil && !d.opts.DisableHeartbeat && d.visibility > 0 {
@@ -251,8 +251,19 @@ func (d *Daemon) queueVisibility(ctx context.Context, url string) (time.Duration
 	return time.Duration(n) * time.Second, nil
 }
 
-func (d *Daemon) worker() {
+// worker is one of the Concurrency goroutines that handle messages; a pinned one keeps its stack
+// (see withStackReserve).
+func (d *Daemon) worker(pinned bool) {
 	defer d.workers.Done()
+	if pinned {
+		withStackReserve(d.workLoop)
+		return
+	}
+	d.workLoop()
+}
+
+// workLoop handles work items until the work channel is closed.
+func (d *Daemon) workLoop() {
 	for it := range d.work {
 		next := d.handle(it.m, it.batch)
 		for _, m := range it.rest {
