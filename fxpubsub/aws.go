@@ -3,7 +3,6 @@ package fxpubsub
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/microcosm-go/pubsub/internal/sdkbody"
 	"go.uber.org/zap"
 )
 
@@ -38,7 +37,7 @@ type AWSOptions struct {
 // request timeouts, and a standard retryer that also retries SNS throttling and never runs out of
 // retry tokens under sustained faults (the library's own backoff bounds the rate instead). Its API
 // options keep request secrets out of errors ([RedactSecrets]) and work around an SDK/net/http
-// race that fails applied calls (see addHideWriterTo).
+// race that fails applied calls (see [HideBodyWriterTo]).
 func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = 256
@@ -56,7 +55,7 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(hc),
-		config.WithAPIOptions([]func(*middleware.Stack) error{addHideWriterTo, RedactSecrets}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{HideBodyWriterTo, RedactSecrets}),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = attempts
@@ -115,36 +114,10 @@ func sqsFromConfig(cfg aws.Config, o AWSOptions) *sqs.Client {
 	})
 }
 
-// addHideWriterTo adds, at the end of the finalize step (once per attempt, after the retryer has
-// rewound the body), a middleware that hides io.WriterTo of the request body.
-//
-// Why: smithy-go's ClientHandler closes the request body as soon as http.Client.Do returns, that
-// is when the response headers arrived, while net/http's writeLoop may still be finishing the
-// request: after sending ContentLength bytes it makes one more read of the body (io.Copy to
-// io.Discard, to catch an over-long body). For a body that implements io.WriterTo (the SDK's
-// in-memory request bodies do), that read is WriteTo, and smithy's closed body answers WriteTo
-// with io.EOF as an *error* (only Read may use io.EOF to mean "the end"). net/http then takes the
-// request write as failed and closes the connection under the response being read: the attempt
-// fails with "StatusCode: 200 … deserialization failed … use of closed network connection"
-// although the server applied it. The SDK retries; for a ReceiveMessage, the messages of the lost
-// response stay invisible until their visibility timeout (seen as 30 s stalls against fauxqs,
-// which answers in about a millisecond). With WriterTo hidden, the extra read is a Read, which
-// returns io.EOF, the end of the body, and nothing fails.
-func addHideWriterTo(stack *middleware.Stack) error {
-	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("fxpubsubHideBodyWriterTo",
-		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			if req, ok := in.Request.(*smithyhttp.Request); ok {
-				if s, ok := req.GetStream().(io.ReadSeeker); ok {
-					if _, wt := s.(io.WriterTo); wt {
-						if r, err := req.SetStream(readSeekerOnly{s}); err == nil {
-							in.Request = r
-						}
-					}
-				}
-			}
-			return next.HandleFinalize(ctx, in)
-		}), middleware.After)
-}
-
-// readSeekerOnly exposes Read and Seek only (no WriteTo).
-type readSeekerOnly struct{ io.ReadSeeker }
+// HideBodyWriterTo is an SDK API option that works around a race between the SDK and net/http:
+// when a response arrives before net/http has finished with the request body, the SDK's closed
+// body makes net/http close the connection under the response, and a call the server applied
+// fails (a ReceiveMessage's messages then stay invisible until their visibility timeout).
+// [LoadAWSConfig] adds it; add it to the APIOptions of SNS, SQS and S3 clients you build
+// yourself. The details are in internal/sdkbody.
+func HideBodyWriterTo(stack *middleware.Stack) error { return sdkbody.HideWriterTo(stack) }

@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/microcosm-go/pubsub/internal/sdkbody"
 )
 
 // Environment variables that point the tests at running emulators (scripts/test.sh sets them).
@@ -167,12 +169,16 @@ func (tg Target) Require(t testing.TB) {
 // config.LoadDefaultConfig so the machine's environment (AWS_PROFILE, AWS_ENDPOINT_URL, ...) can't
 // leak in, and with awshttp.NewBuildableClient() because a bare *http.Client breaks when
 // AWS_CA_BUNDLE is set, as it is on these machines (moto.md §3 "Gotcha"). The endpoint is applied
-// per client (see NewSNSClient, NewSQSClient) and also set as the config's BaseEndpoint.
+// per client (see NewSNSClient, NewSQSClient) and also set as the config's BaseEndpoint. Its API
+// options have the SDK/net/http race workaround the library's own configuration has
+// (sdkbody.HideWriterTo): without it, a receive the emulator applied can fail, and its messages
+// stay invisible for the visibility timeout, longer than a test waits for them.
 func AWSConfig(endpoint string) aws.Config {
 	cfg := aws.Config{
 		Region:      Region,
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		HTTPClient:  awshttp.NewBuildableClient(),
+		APIOptions:  []func(*middleware.Stack) error{sdkbody.HideWriterTo},
 	}
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)

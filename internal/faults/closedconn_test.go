@@ -15,7 +15,7 @@ import (
 	"github.com/microcosm-go/pubsub/internal/awstest"
 )
 
-// TestNoClosedConnectionFailures guards the SDK/net/http race fixed by fxpubsub.addHideWriterTo:
+// TestNoClosedConnectionFailures guards the SDK/net/http race fixed by sdkbody.HideWriterTo:
 // it drains a queue pre-loaded with 20,000 messages with the library daemon at its defaults (20 s
 // long polls) on a private fauxqs, logging every failed SDK attempt, every request write that
 // failed (httptrace WroteRequest) and, for a read on a connection this process closed, the stack
